@@ -1,0 +1,1 @@
+console.log('The demo server arrives with @wsgi/simple.');
