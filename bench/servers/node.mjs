@@ -1,0 +1,98 @@
+// One server per process: `node servers/node.mjs <kind>`; prints `LISTENING <port>` when ready.
+// The raw, fastify and hono kinds are the baselines; the wsgi-* kinds are @wsgi/simple.
+import { createReadStream, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createHash } from 'node:crypto';
+import process from 'node:process';
+import * as apps from '../apps/wsgi-apps.mjs';
+
+const HOST = '127.0.0.1';
+const kind = process.argv[2] ?? '';
+const HELLO = apps.HELLO;
+
+function listening(port) {
+  process.stdout.write(`LISTENING ${port}\n`);
+}
+
+function listenRaw(handler) {
+  const server = createServer(handler);
+  server.listen(0, HOST, () => {
+    const address = server.address();
+    listening(typeof address === 'object' && address ? address.port : 0);
+  });
+}
+
+async function listenWsgi(app) {
+  const { makeServer } = await import('@wsgi/simple');
+  const server = await makeServer(HOST, 0, app, { quiet: true });
+  listening(server.port);
+}
+
+async function withValidator(app) {
+  const { validator } = await import('@wsgi/validator');
+  return validator(app);
+}
+
+const kinds = {
+  'raw-hello': () => {
+    listenRaw((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': HELLO.length });
+      res.end(HELLO);
+    });
+  },
+  'raw-chunked': () => {
+    listenRaw((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.write('Hello, ');
+      res.end('World!');
+    });
+  },
+  'raw-file': () => {
+    const path = process.env['BENCH_FILE'] ?? '';
+    listenRaw((_req, res) => {
+      const { size } = statSync(path);
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': size });
+      createReadStream(path).pipe(res);
+    });
+  },
+  'raw-upload': () => {
+    listenRaw((req, res) => {
+      const hash = createHash('sha256');
+      req.pipe(hash).on('finish', () => {
+        const body = hash.digest('hex');
+        res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': body.length });
+        res.end(body);
+      });
+    });
+  },
+  'fastify-hello': async () => {
+    const { default: Fastify } = await import('fastify');
+    const app = Fastify({ logger: false });
+    app.get('/', (_req, reply) => reply.type('text/plain').send('Hello, World!'));
+    await app.listen({ host: HOST, port: 0 });
+    const address = app.server.address();
+    listening(typeof address === 'object' && address ? address.port : 0);
+  },
+  'hono-hello': async () => {
+    const [{ Hono }, { serve }] = await Promise.all([import('hono'), import('@hono/node-server')]);
+    const app = new Hono();
+    app.get('/', (c) => c.text('Hello, World!'));
+    serve({ fetch: app.fetch, hostname: HOST, port: 0 }, (info) => {
+      listening(info.port);
+    });
+  },
+  'wsgi-hello': () => listenWsgi(apps.hello),
+  'wsgi-validator': async () => listenWsgi(await withValidator(apps.hello)),
+  'wsgi-generator': () => listenWsgi(apps.helloGenerator),
+  'wsgi-file': () => listenWsgi(apps.download),
+  'wsgi-upload': () => listenWsgi(apps.upload),
+};
+
+const start = Object.hasOwn(kinds, kind) ? kinds[kind] : undefined;
+if (start === undefined) {
+  process.stderr.write(
+    `unknown server kind ${JSON.stringify(kind)}; one of ${Object.keys(kinds).join(', ')}\n`,
+  );
+  process.exit(2);
+}
+await start();
