@@ -95,4 +95,10 @@ if (start === undefined) {
   );
   process.exit(2);
 }
+// Exit normally on SIGTERM/SIGINT so `--cpu-prof` writes its profile.
+for (const signal of ['SIGTERM', 'SIGINT']) {
+  process.on(signal, () => {
+    process.exit(0);
+  });
+}
 await start();
