@@ -1,3 +1,9 @@
+export { toErrorStream } from './error-stream.ts';
+export type { ErrorSink } from './error-stream.ts';
+export { FileWrapper } from './file-wrapper.ts';
+export { Headers } from './headers.ts';
+export { toInputStream } from './input-stream.ts';
+export type { InputSource, InputStreamOptions } from './input-stream.ts';
 export type {
   Application,
   Bytes,

@@ -1,0 +1,368 @@
+import { once } from 'node:events';
+import { createServer, connect } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { PassThrough, Readable } from 'node:stream';
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+import { toInputStream } from '../src/index.ts';
+import type { InputStream } from '../src/index.ts';
+import { Reference, chunk, slowChunks, trickle } from './_chunks.ts';
+
+const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
+const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+const BODY = 'line one\nline two\n\nlast without newline';
+
+/** Every kind of source, each giving BODY in a different chunking. */
+const kinds: Record<string, () => Parameters<typeof toInputStream>[0]> = {
+  bytes: () => bytes(BODY),
+  'plain Uint8Array': () => new Uint8Array(bytes(BODY)),
+  string: () => BODY,
+  'iterable of bytes': () => chunk(bytes(BODY), [1, 5, 9, 10, 20]),
+  'iterable of strings': () => ['line', ' one\nline two\n', '\nlast without newline'],
+  'async iterable': () => slowChunks(chunk(bytes(BODY), [3, 9, 18, 19])).source,
+  Readable: () => trickle(chunk(bytes(BODY), [2, 8, 9, 30])),
+  'Readable.from': () => Readable.from(chunk(bytes(BODY), [4]), { objectMode: false }),
+};
+
+describe('toInputStream() reads every source alike', () => {
+  for (const [kind, make] of Object.entries(kinds)) {
+    it(`${kind}: read, readline, readlines, iteration`, async () => {
+      let input = toInputStream(make());
+      expect(text(await input.read())).toBe(BODY);
+      expect(await input.read()).toHaveLength(0);
+
+      input = toInputStream(make());
+      expect(text(await input.read(0))).toBe('');
+      expect(text(await input.read(4))).toBe('line');
+      expect(text(await input.readline())).toBe(' one\n');
+      expect(text(await input.readline(3))).toBe('lin');
+      expect(text(await input.readline(100))).toBe('e two\n');
+      expect(text(await input.readline())).toBe('\n');
+      expect(text(await input.read(-1))).toBe('last without newline');
+      expect(await input.readline()).toHaveLength(0);
+
+      input = toInputStream(make());
+      expect((await input.readlines()).map(text)).toEqual([
+        'line one\n',
+        'line two\n',
+        '\n',
+        'last without newline',
+      ]);
+
+      input = toInputStream(make());
+      const lines: string[] = [];
+      for await (const line of input) lines.push(text(line));
+      expect(lines.join('')).toBe(BODY);
+      expect(lines).toHaveLength(4);
+    });
+
+    it(`${kind}: stops after contentLength bytes`, async () => {
+      const input = toInputStream(make(), { contentLength: 12 });
+      expect(text(await input.readline())).toBe('line one\n');
+      expect(text(await input.read())).toBe('lin');
+      expect(await input.read(5)).toHaveLength(0);
+      expect(await input.readlines()).toEqual([]);
+    });
+  }
+
+  it('readlines(hint) stops once hint bytes are in; 0 or less means all', async () => {
+    expect((await toInputStream(BODY).readlines(1)).map(text)).toEqual(['line one\n']);
+    expect((await toInputStream(BODY).readlines(9)).map(text)).toEqual(['line one\n']);
+    expect(await toInputStream(BODY).readlines(10)).toHaveLength(2);
+    expect(await toInputStream(BODY).readlines(0)).toHaveLength(4);
+    expect(await toInputStream(BODY).readlines(-3)).toHaveLength(4);
+  });
+
+  it('an empty source and contentLength 0 give end-of-input at once', async () => {
+    const { source, pulled } = slowChunks([bytes('abc')]);
+    const input = toInputStream(source, { contentLength: 0 });
+    expect(await input.read()).toHaveLength(0);
+    expect(await input.readline()).toHaveLength(0);
+    expect(pulled()).toBe(0);
+    expect(await toInputStream([]).read()).toHaveLength(0);
+    expect(await toInputStream('').readlines()).toEqual([]);
+  });
+
+  it('returns a buffered chunk without copying when it holds the whole answer', async () => {
+    const data = bytes('abcdef');
+    const first = await toInputStream(data).read(3);
+    expect(first.buffer).toBe(data.buffer);
+    expect(text(first)).toBe('abc');
+  });
+
+  it('runs concurrent calls in call order', async () => {
+    const input = toInputStream(slowChunks(chunk(bytes(BODY), [1, 2, 3, 11, 12])).source);
+    const results = await Promise.all([
+      input.read(2),
+      input.readline(),
+      input.read(0),
+      input.readline(4),
+      input.readlines(),
+    ]);
+    expect(results.slice(0, 4).map((r) => text(r as Uint8Array))).toEqual([
+      'li',
+      'ne one\n',
+      '',
+      'line',
+    ]);
+    expect(results[4].map(text)).toEqual([' two\n', '\n', 'last without newline']);
+  });
+});
+
+describe('toInputStream() never reads past contentLength', () => {
+  it('takes no chunk of an iterable it does not need', async () => {
+    const { source, pulled } = slowChunks([bytes('abc'), bytes('de'), bytes('NEXT')]);
+    const input = toInputStream(source, { contentLength: 5 });
+    expect(text(await input.read())).toBe('abcde');
+    expect(pulled()).toBe(2);
+    expect(await input.read(1)).toHaveLength(0);
+    expect(pulled()).toBe(2);
+  });
+
+  it('drops the part of a chunk past the length', async () => {
+    let pulls = 0;
+    function* gen(): Generator<Uint8Array> {
+      pulls++;
+      yield bytes('abcdefgh');
+      pulls++;
+      yield bytes('never');
+    }
+    const input = toInputStream(gen(), { contentLength: 3 });
+    expect((await input.readlines()).map(text)).toEqual(['abc']);
+    expect(pulls).toBe(1);
+  });
+
+  it('leaves the rest of a Readable in the stream', async () => {
+    const stream = new PassThrough();
+    stream.write(bytes('hello worldGET /next'));
+    const input = toInputStream(stream, { contentLength: 11 });
+    expect(text(await input.read(5))).toBe('hello');
+    expect(text(await input.read())).toBe(' world');
+    expect(text(stream.read() as Buffer)).toBe('GET /next');
+  });
+
+  it('leaves the next request on a real socket', async () => {
+    const sockets = new Set<Socket>();
+    const server: Server = createServer((s) => {
+      sockets.add(s);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const address = server.address();
+      if (address === null || typeof address === 'string') throw new Error('no port');
+      const accepted = once(server, 'connection') as Promise<[Socket]>;
+      const client = connect(address.port, '127.0.0.1');
+      sockets.add(client);
+      const [socket] = await accepted;
+      client.write('first body');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      client.write('|second body|next request');
+      const first = toInputStream(socket, { contentLength: 10 });
+      expect(text(await first.read())).toBe('first body');
+      const second = toInputStream(socket, { contentLength: 13 });
+      expect((await second.readlines()).map(text)).toEqual(['|second body|']);
+      const rest = toInputStream(socket, { contentLength: 12 });
+      expect(text(await rest.read(3))).toBe('nex');
+      expect(text(await rest.read(9))).toBe('t request');
+      client.end();
+      // Without a length, read to the end of the socket.
+      expect(await toInputStream(socket).read()).toHaveLength(0);
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+  });
+});
+
+describe('toInputStream() failures', () => {
+  it('rejects a read that needs bytes of a body cut short, but keeps what came', async () => {
+    for (const source of [
+      () => bytes('abc'),
+      () => 'abc',
+      () => [bytes('ab'), bytes('c')],
+      () => slowChunks([bytes('ab'), bytes('c')]).source,
+      () => trickle([bytes('ab'), bytes('c')]),
+    ]) {
+      let input = toInputStream(source(), { contentLength: 10 });
+      const error = await rejectionOf(input.read());
+      expect(error).toBeInstanceOf(Error);
+      expect((error as { code?: unknown }).code).toBe('ERR_WSGI_INPUT_TRUNCATED');
+      expect((error as Error).message).toMatch(/3 of 10 bytes/);
+      expect(text(await input.read(2))).toBe('ab');
+      expect(await rejectionOf(input.readline())).toBe(error);
+      expect(text(await input.read(1))).toBe('c');
+      expect(await rejectionOf(input.read(1))).toBe(error);
+
+      input = toInputStream(source(), { contentLength: 10 });
+      expect(await rejectionOf(input.readlines())).toMatchObject({
+        code: 'ERR_WSGI_INPUT_TRUNCATED',
+      });
+    }
+  });
+
+  it('rejects with the error of a source that fails midway, and keeps rejecting', async () => {
+    const boom = new Error('boom');
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield bytes('ab\n');
+      await new Promise((resolve) => setImmediate(resolve));
+      throw boom;
+    }
+    let input: InputStream = toInputStream(failing());
+    expect(text(await input.readline())).toBe('ab\n');
+    expect(await rejectionOf(input.read())).toBe(boom);
+    expect(await rejectionOf(input.read(1))).toBe(boom);
+    expect(await rejectionOf(input.readline())).toBe(boom);
+
+    function* failingSync(): Generator<Uint8Array> {
+      yield bytes('abc');
+      throw boom;
+    }
+    input = toInputStream(failingSync());
+    expect(text(await input.read(2))).toBe('ab');
+    expect(await rejectionOf(input.read(5))).toBe(boom);
+    expect(text(await input.read(1))).toBe('c');
+
+    input = toInputStream(failing());
+    const lines: Uint8Array[] = [];
+    const iterating = (async () => {
+      for await (const line of input) lines.push(line);
+    })();
+    expect(await rejectionOf(iterating)).toBe(boom);
+    expect(lines.map(text)).toEqual(['ab\n']);
+  });
+
+  it('rejects a pending read when a Readable is destroyed with an error', async () => {
+    const stream = new PassThrough();
+    stream.write(bytes('part'));
+    const input = toInputStream(stream, { contentLength: 100 });
+    const pending = input.read();
+    const boom = new Error('socket reset');
+    setTimeout(() => stream.destroy(boom), 10);
+    expect(await rejectionOf(pending)).toBe(boom);
+    expect(await rejectionOf(input.read(5))).toBe(boom);
+    expect(text(await input.read(4))).toBe('part');
+    expect(await rejectionOf(input.read(1))).toBe(boom);
+    // Already errored before the read.
+    expect(await rejectionOf(toInputStream(stream).read())).toBe(boom);
+  });
+
+  it('treats a Readable destroyed without an error as its end', async () => {
+    const stream = new PassThrough();
+    stream.write(bytes('part'));
+    const pending = toInputStream(stream).read();
+    setTimeout(() => stream.destroy(), 10);
+    expect(text(await pending)).toBe('part');
+    const cut = new PassThrough();
+    const truncated = toInputStream(cut, { contentLength: 5 }).read();
+    setTimeout(() => cut.destroy(), 10);
+    expect((await rejectionOf(truncated)) as { code?: string }).toMatchObject({
+      code: 'ERR_WSGI_INPUT_TRUNCATED',
+    });
+  });
+
+  it('refuses bad sizes like Python io', async () => {
+    const input = toInputStream(BODY);
+    for (const method of ['read', 'readline', 'readlines'] as const) {
+      await expect(input[method](Number.NaN)).rejects.toThrow(RangeError);
+      await expect(input[method](1.5)).rejects.toThrow(/must be an integer/);
+      await expect(input[method](Infinity)).rejects.toThrow(RangeError);
+      await expect(input[method]('3' as unknown as number)).rejects.toThrow(TypeError);
+    }
+    expect(text(await input.read(null as unknown as number))).toBe(BODY);
+    const again = toInputStream(BODY);
+    expect(text(await again.read(-5))).toBe(BODY);
+    expect(text(await toInputStream(BODY).readline(-1))).toBe('line one\n');
+  });
+
+  it('refuses bad sources, chunks and lengths', async () => {
+    expect(() => toInputStream(42 as unknown as string)).toThrow(TypeError);
+    expect(() => toInputStream(null as unknown as string)).toThrow(TypeError);
+    expect(() => toInputStream('caf\u20ac')).toThrow(/latin-1/);
+    expect(() => toInputStream(new PassThrough({ objectMode: true }))).toThrow(/byte stream/);
+    const decoding = new PassThrough();
+    decoding.setEncoding('utf8');
+    expect(() => toInputStream(decoding)).toThrow(TypeError);
+    for (const bad of [-1, 1.5, Number.NaN, Infinity, '5']) {
+      expect(() => toInputStream('x', { contentLength: bad as number })).toThrow(RangeError);
+    }
+    await expect(toInputStream([bytes('a'), 7]).read()).rejects.toThrow(/Uint8Arrays/);
+    await expect(toInputStream(['\u0100']).read()).rejects.toThrow(TypeError);
+  });
+});
+
+describe('toInputStream() is independent of chunking (property)', () => {
+  type Op = { op: 'read' | 'readline'; size: number | undefined };
+  const op = fc.record({
+    op: fc.constantFrom('read' as const, 'readline' as const),
+    size: fc.option(fc.integer({ min: -2, max: 12 }), { nil: undefined }),
+  });
+  const data = fc.uint8Array({ maxLength: 64 }).chain((raw) =>
+    // Many newlines, so readline has work to do.
+    fc.constant(raw.map((b) => (b % 5 === 0 ? 0x0a : b))),
+  );
+
+  async function run(input: InputStream, ops: readonly Op[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const { op: name, size } of ops) out.push(text(await input[name](size)));
+    out.push(text(await input.read()));
+    return out;
+  }
+
+  it('gives the same bytes as one buffer, for every source kind and length', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        data,
+        fc.array(fc.nat(80), { maxLength: 8 }),
+        fc.array(op, { maxLength: 10 }),
+        fc.option(fc.nat(70), { nil: undefined }),
+        fc.constantFrom('iterable', 'async', 'readable'),
+        async (body, cuts, ops, length, kind) => {
+          const whole = length === undefined ? body : body.subarray(0, length);
+          if (length !== undefined && length > body.length) return; // covered by truncation tests
+          const expected = await run(toInputStream(whole), ops);
+          const ref = new Reference(whole);
+          const model = ops.map(({ op: name, size }) => text(ref[name](size)));
+          model.push(text(ref.read()));
+          expect(expected).toEqual(model);
+          const chunks = chunk(body, cuts);
+          const source =
+            kind === 'iterable'
+              ? chunks
+              : kind === 'async'
+                ? slowChunks(chunks).source
+                : trickle(chunks);
+          const options = length === undefined ? {} : { contentLength: length };
+          expect(await run(toInputStream(source, options), ops)).toEqual(model);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('iteration and readlines give the lines of the whole', async () => {
+    await fc.assert(
+      fc.asyncProperty(data, fc.array(fc.nat(80), { maxLength: 8 }), async (body, cuts) => {
+        const lines: string[] = [];
+        for await (const line of toInputStream(chunk(body, cuts))) lines.push(text(line));
+        expect(lines.join('')).toBe(text(body));
+        expect(lines.slice(0, -1).every((l) => l.endsWith('\n'))).toBe(true);
+        const all = await toInputStream(slowChunks(chunk(body, cuts)).source).readlines();
+        expect(all.map(text)).toEqual(lines);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
