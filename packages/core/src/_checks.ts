@@ -1,0 +1,88 @@
+/**
+ * The checks `startResponse()` makes on what the application hands it.
+ *
+ * @module
+ */
+import { inspect } from 'node:util';
+
+import { isHopByHop } from './_pending-util.ts';
+
+import { WSGIAssertionError } from './_errors.ts';
+
+/** Anything but tab, printable ASCII and `\x80`–`\xff` (API.md, deviation 4). */
+const UNSAFE = /[^\t\x20-\x7e\x80-\xff]/;
+/** RFC 9110, section 5.6.2: `token = 1*tchar`. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Three digits and a space (PEP 3333, "The start_response() Callable"). */
+const STATUS = /^[0-9]{3} /;
+
+function describe(value: unknown): string {
+  return inspect(value, { depth: 1, breakLength: Infinity });
+}
+
+function checkString(value: unknown, title: string): string {
+  if (typeof value !== 'string') {
+    const code = title === 'Status' ? 'ERR_WSGI_INVALID_STATUS' : 'ERR_WSGI_INVALID_HEADER';
+    throw new WSGIAssertionError(code, `${title} must be a string (got ${describe(value)})`);
+  }
+  return value;
+}
+
+/**
+ * Returns `status` when it is a string of at least four characters, three digits then a space,
+ * with no control character or character above `\xff`.
+ *
+ * @throws WSGIAssertionError (`ERR_WSGI_INVALID_STATUS`) otherwise.
+ */
+export function checkStatus(status: unknown): string {
+  const text = checkString(status, 'Status');
+  if (!STATUS.test(text) || UNSAFE.test(text)) {
+    throw new WSGIAssertionError(
+      'ERR_WSGI_INVALID_STATUS',
+      `Status must be three digits, a space and a reason without control characters (got ${describe(text)})`,
+    );
+  }
+  return text;
+}
+
+/**
+ * Returns a copy of `headers` when it is an array of `[name, value]` string pairs, each name an
+ * RFC 9110 token and not hop-by-hop, each value free of control characters (tab allowed) and
+ * of characters above `\xff`. The copy keeps later changes to the application's list out.
+ *
+ * @throws WSGIAssertionError (`ERR_WSGI_INVALID_HEADER` or `ERR_WSGI_HOP_BY_HOP_HEADER`).
+ */
+export function checkHeaders(headers: unknown): Array<[string, string]> {
+  if (!Array.isArray(headers)) {
+    throw new WSGIAssertionError(
+      'ERR_WSGI_INVALID_HEADER',
+      `Headers must be an array of [name, value] pairs (got ${describe(headers)})`,
+    );
+  }
+  const copy: Array<[string, string]> = [];
+  for (const pair of headers as unknown[]) {
+    if (!Array.isArray(pair) || pair.length !== 2) {
+      throw new WSGIAssertionError(
+        'ERR_WSGI_INVALID_HEADER',
+        `Each header must be a [name, value] pair (got ${describe(pair)})`,
+      );
+    }
+    const [rawName, rawValue] = pair as [unknown, unknown];
+    const name = checkString(rawName, 'Header name');
+    const value = checkString(rawValue, 'Header value');
+    if (!TOKEN.test(name) || UNSAFE.test(value)) {
+      throw new WSGIAssertionError(
+        'ERR_WSGI_INVALID_HEADER',
+        `Header names must be tokens and values must not hold control characters (got ${describe([name, value])})`,
+      );
+    }
+    if (isHopByHop(name)) {
+      throw new WSGIAssertionError(
+        'ERR_WSGI_HOP_BY_HOP_HEADER',
+        `Hop-by-hop header, '${name}: ${value}', not allowed`,
+      );
+    }
+    copy.push([name, value]);
+  }
+  return copy;
+}

@@ -1,0 +1,704 @@
+/**
+ * `wsgiref.handlers.BaseHandler`: the engine that runs a WSGI application and transmits its
+ * response through a few hooks a server or gateway overrides.
+ *
+ * @module
+ */
+import { Buffer } from 'node:buffer';
+
+import { FileWrapper, Headers } from '@wsgi/util';
+import type {
+  Application,
+  Environ,
+  ErrorStream,
+  FileLike,
+  InputStream,
+  ResponseBody,
+  StartResponse,
+  Write,
+} from '@wsgi/util';
+
+import { iterate } from './_body.ts';
+import { checkHeaders, checkStatus } from './_checks.ts';
+import { WSGIAssertionError, isClientDisconnect } from './_errors.ts';
+import { formatDateTime } from './_format-date-time.ts';
+import { andThen, isThenable } from './_maybe.ts';
+import { guessScheme } from './_pending-util.ts';
+import { formatTraceback } from './_traceback.ts';
+
+/** What a hook returns: nothing, or a promise the handler waits for. */
+type Done = void | Promise<void>;
+
+const RESOLVED: Promise<void> = Promise.resolve();
+const WSGI_VERSION: readonly [number, number] = Object.freeze([1, 0] as const);
+const ERROR_BODY = Buffer.from(
+  'A server error occurred.  Please contact the administrator.',
+  'latin1',
+);
+/** A first chunk up to this size is copied behind the header block, so one `_write()` sends both. */
+const COALESCE_LIMIT = 16 * 1024;
+const DECLARED_LENGTH = /^[0-9]{1,15}$/;
+
+/** `process.env` as it was when this module loaded (Python reads `os.environ` at import). */
+const OS_ENVIRON: Record<string, string> = Object.fromEntries(
+  Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+);
+
+function ignore(): void {
+  // A failure seen elsewhere; this copy of it needs no handler.
+}
+
+function declaredLength(headers: Headers): number {
+  const value = headers.get('Content-Length');
+  return value !== undefined && DECLARED_LENGTH.test(value) ? Number(value) : -1;
+}
+
+/**
+ * Runs one WSGI application per `run()` call and writes its response through `_write()` and
+ * `_flush()`. A server or gateway subclasses it and implements the five hooks: `_write(data)`,
+ * `_flush()`, `getStdin()`, `getStderr()` and `addCgiVars(environ)`; each may return a promise,
+ * which is awaited only when one is returned, so synchronous hooks cost no microtask.
+ *
+ * Transmission: the status line (or `Status:` line for a gateway), the preamble and the header
+ * block are handed to `_write()` in one call together with the first non-empty body chunk when
+ * that chunk is at most 16 KiB (two calls when it is larger, one when there is no body). A
+ * small response whose body is a one-element array is therefore exactly one `_write()` call
+ * followed by one `_flush()`.
+ *
+ * @see PEP 3333, "Specification Details"; Python `wsgiref.handlers.BaseHandler`
+ */
+export abstract class BaseHandler {
+  /** `environ['wsgi.version']`. */
+  wsgiVersion: readonly [number, number] = WSGI_VERSION;
+  /** `environ['wsgi.multithread']`; default `true`. */
+  wsgiMultithread = true;
+  /** `environ['wsgi.multiprocess']`; default `true`. */
+  wsgiMultiprocess = true;
+  /** `environ['wsgi.run_once']`; default `false`. */
+  wsgiRunOnce = false;
+  /** `true` to send a status line, `Date` and `Server` (HTTP); `false` for `Status:` (CGI). */
+  originServer = true;
+  /** The HTTP version of the status line; default `'1.0'`. */
+  httpVersion = '1.0';
+  /** The `Server` header and `SERVER_SOFTWARE` of an origin server; default none. */
+  serverSoftware: string | null = null;
+  /** The base of every environ: a snapshot of `process.env` taken when the module loaded. */
+  osEnviron: Record<string, string> = OS_ENVIRON;
+  /** The class behind `environ['wsgi.file_wrapper']`; `null` leaves that key out. */
+  wsgiFileWrapper: typeof FileWrapper | null = FileWrapper;
+  /** The class that holds the response headers; must behave like `Headers`. */
+  headersClass: new (headers: Array<[string, string]>) => Headers = Headers;
+  /** How many stack frames `logException()` writes; `null` (default) for all of them. */
+  tracebackLimit: number | null = null;
+  /** The status of the error page. */
+  errorStatus = '500 Internal Server Error';
+  /** The headers of the error page. */
+  errorHeaders: Array<[string, string]> = [['Content-Type', 'text/plain']];
+  /** The body of the error page: `A server error occurred.  Please contact the administrator.` */
+  errorBody: Uint8Array = ERROR_BODY;
+
+  /** The status given to `startResponse()`, or `null`. */
+  status: string | null = null;
+  /** The body the application returned, or `null`. */
+  result: ResponseBody | null = null;
+  /** The response headers given to `startResponse()`, or `null`. */
+  headers: Headers | null = null;
+  /** Whether the header block has been sent (or, for HTTP/0.9, would have been). */
+  headersSent = false;
+  /** How many body bytes have been handed to `_write()`. */
+  bytesSent = 0;
+  /** The environ of the request being handled, or `null` outside `run()`. */
+  environ: Environ | null = null;
+
+  /** The last queued write still in flight; a failed one stays here, so later writes fail. */
+  #tail: Promise<void> | undefined;
+  /** Preamble text gathered while `sendHeaders()` builds the header block. */
+  #head: string[] | null = null;
+  /** The application's `Content-Length` once headers are sent, else -1. */
+  #limit = -1;
+  /** Body bytes dropped because they went past the declared `Content-Length`. */
+  #excess = 0;
+  /** The body last closed, so no body is closed twice. */
+  #closedBody: unknown = null;
+  /** Set by `close()`: the response is over, `write()` and `startResponse()` refuse. */
+  #finished = false;
+
+  constructor() {
+    this.startResponse = this.startResponse.bind(this);
+    this.write = this.write.bind(this);
+  }
+
+  /**
+   * Runs `app` (synchronous or `async`) for one request: sets up the environ, calls the
+   * application, sends its body, and closes the body. Errors before the headers are sent become
+   * the error page; after, they are logged and the response ends. A client that went away
+   * ({@link isClientDisconnect}) ends it quietly.
+   *
+   * @returns a promise that resolves when the response is complete and the body closed; it
+   *   rejects only when handling an error failed too.
+   * @see Python `BaseHandler.run()`
+   */
+  async run(app: Application): Promise<void> {
+    try {
+      const setup = this.setupEnviron();
+      if (isThenable(setup)) await setup;
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- bound in the constructor
+      const returned = app(this.#environ(), this.startResponse);
+      this.result = isThenable(returned) ? await returned : returned;
+      const finished = this.finishResponse();
+      if (isThenable(finished)) await finished;
+    } catch (error) {
+      await this.#recover(error);
+    }
+  }
+
+  async #recover(error: unknown): Promise<void> {
+    if (isClientDisconnect(error)) return this.#closeQuietly();
+    try {
+      const handled = this.handleError(error);
+      if (isThenable(handled)) await handled;
+    } catch (second) {
+      await this.#closeQuietly();
+      if (!isClientDisconnect(second)) throw second;
+    }
+  }
+
+  async #closeQuietly(): Promise<void> {
+    if (this.#finished) return;
+    try {
+      const closing = this.close();
+      if (isThenable(closing)) await closing;
+    } catch (error) {
+      this.#logQuietly(error);
+    }
+  }
+
+  /**
+   * Builds `this.environ` for one request: a copy of `osEnviron`, then `addCgiVars()`, then
+   * `wsgi.input` (`getStdin()`), `wsgi.errors` (`getStderr()`), `wsgi.version`,
+   * `wsgi.run_once`, `wsgi.url_scheme` (`getScheme()`), `wsgi.multithread`,
+   * `wsgi.multiprocess`, `wsgi.file_wrapper` (a function, unless `wsgiFileWrapper` is `null`)
+   * and, for an origin server with `serverSoftware`, `SERVER_SOFTWARE` when it is absent.
+   *
+   * @see PEP 3333, "environ Variables"; Python `BaseHandler.setup_environ()`
+   */
+  setupEnviron(): Done {
+    this.#finished = false;
+    this.#closedBody = null;
+    this.#tail = undefined;
+    this.#limit = -1;
+    this.#excess = 0;
+    const environ = { ...this.osEnviron } as Record<string, unknown> as Environ;
+    this.environ = environ;
+    return andThen(this.addCgiVars(environ), () =>
+      andThen(this.getStdin(), (input) =>
+        andThen(this.getStderr(), (errors) => {
+          this.#fillEnviron(environ, input, errors);
+        }),
+      ),
+    );
+  }
+
+  #fillEnviron(environ: Environ, input: InputStream, errors: ErrorStream): void {
+    environ['wsgi.input'] = input;
+    environ['wsgi.errors'] = errors;
+    environ['wsgi.version'] = this.wsgiVersion;
+    environ['wsgi.run_once'] = this.wsgiRunOnce;
+    environ['wsgi.url_scheme'] = this.getScheme();
+    environ['wsgi.multithread'] = this.wsgiMultithread;
+    environ['wsgi.multiprocess'] = this.wsgiMultiprocess;
+    const Wrapper = this.wsgiFileWrapper;
+    if (Wrapper !== null) {
+      environ['wsgi.file_wrapper'] = (file: FileLike, blockSize?: number) =>
+        new Wrapper(file, blockSize);
+    }
+    if (this.originServer && this.serverSoftware && !('SERVER_SOFTWARE' in environ)) {
+      environ['SERVER_SOFTWARE'] = this.serverSoftware;
+    }
+  }
+
+  #environ(): Environ {
+    if (this.environ === null) throw new Error('setupEnviron() has not run');
+    return this.environ;
+  }
+
+  /**
+   * Sends the body (through `sendfile()` first when it is a `wsgiFileWrapper`), finishes the
+   * content, then calls `close()`. On failure the body is closed and the error rethrown. An
+   * error from `close()` after a complete response is logged and sends nothing more.
+   *
+   * @see Python `BaseHandler.finish_response()`
+   */
+  finishResponse(): Done {
+    let sending: Done;
+    try {
+      sending = this.#transmit();
+    } catch (error) {
+      return this.#abort(error);
+    }
+    if (isThenable(sending)) {
+      return sending.then(
+        () => this.#complete(),
+        (error: unknown) => this.#abort(error),
+      );
+    }
+    return this.#complete();
+  }
+
+  #transmit(): Done {
+    const body = this.result;
+    if (this.resultIsFile()) {
+      const sent = this.sendfile();
+      if (isThenable(sent)) {
+        return Promise.resolve(sent).then((done) => (done ? this.#end() : this.#iterate(body)));
+      }
+      if (sent) return this.#end();
+    }
+    return this.#iterate(body);
+  }
+
+  #iterate(body: unknown): Done {
+    return andThen(
+      iterate(body, {
+        chunk: (data) => this.#push(data),
+        full: () => this.#excess > 0,
+      }),
+      () => this.#end(),
+    );
+  }
+
+  /** Waits for writes still in flight, then finishes the content. */
+  #end(): Done {
+    const tail = this.#tail;
+    if (tail !== undefined) return tail.then(() => this.#end());
+    return this.finishContent();
+  }
+
+  #abort(error: unknown): Promise<never> | never {
+    let closing: Done;
+    try {
+      closing = this.#closeBody(this.result);
+    } catch (closeError) {
+      // The body's own error is the one to handle; the close failure is only logged.
+      this.#logQuietly(closeError);
+      throw error;
+    }
+    if (isThenable(closing)) {
+      return closing.then(
+        () => {
+          throw error;
+        },
+        (closeError: unknown) => {
+          this.#logQuietly(closeError);
+          throw error;
+        },
+      );
+    }
+    throw error;
+  }
+
+  /** The response is complete: close it; a failing `close()` is only logged (API.md, deviation 3). */
+  #complete(): Done {
+    let closing: Done;
+    try {
+      closing = this.close();
+    } catch (error) {
+      return this.#logCloseError(error);
+    }
+    if (isThenable(closing))
+      return closing.then(undefined, (error: unknown) => this.#logCloseError(error));
+  }
+
+  #logCloseError(error: unknown): Done {
+    if (!isClientDisconnect(error)) return this.logException(error);
+  }
+
+  #logQuietly(error: unknown): void {
+    if (isClientDisconnect(error)) return;
+    try {
+      const logged = this.logException(error);
+      if (isThenable(logged)) logged.then(undefined, ignore);
+    } catch {
+      // Logging failed while another error is being handled; that error is the one to report.
+    }
+  }
+
+  /** `'https'` when `environ.HTTPS` is `yes`, `on` or `1`, else `'http'` (`guessScheme`). */
+  getScheme(): string {
+    return guessScheme(this.#environ());
+  }
+
+  /**
+   * Sets `Content-Length` when it can be known: a body that is a one-element array is exactly
+   * the bytes sent so far.
+   *
+   * @see Python `BaseHandler.set_content_length()`
+   */
+  setContentLength(): void {
+    const body = this.result;
+    if (Array.isArray(body) && body.length === 1) {
+      this.#started('setContentLength()').set('Content-Length', String(this.bytesSent));
+    }
+  }
+
+  /**
+   * Makes last changes to the headers before they are sent: `setContentLength()` unless the
+   * application set `Content-Length`. Subclasses extend it to add defaults.
+   *
+   * @see Python `BaseHandler.cleanup_headers()`
+   */
+  cleanupHeaders(): void {
+    if (!this.#started('cleanupHeaders()').has('Content-Length')) this.setContentLength();
+  }
+
+  /**
+   * The `start_response()` callable (bound). Checks the status (three digits and a space) and
+   * the headers (string pairs, token names, no control characters, no hop-by-hop header), and
+   * stores them; nothing is sent yet. With `excInfo` it replaces headers not yet sent, or
+   * throws `excInfo` when they were. Without it, a second call throws.
+   *
+   * @returns the bound `write` callable.
+   * @throws WSGIAssertionError on misuse; `excInfo` itself when headers were already sent.
+   * @see PEP 3333, "The start_response() Callable"; Python `BaseHandler.start_response()`
+   */
+  startResponse(status: string, headers: Array<[string, string]>, excInfo?: unknown): Write {
+    if (this.#finished) {
+      throw new WSGIAssertionError(
+        'ERR_WSGI_RESPONSE_FINISHED',
+        'startResponse() after the response was finished',
+      );
+    }
+    if (excInfo !== undefined && excInfo !== null) {
+      // PEP 3333: the caught value is rethrown as it is, whatever was thrown.
+      // eslint-disable-next-line @typescript-eslint/only-throw-error
+      if (this.headersSent) throw excInfo;
+    } else if (this.headers !== null) {
+      throw new WSGIAssertionError('ERR_WSGI_HEADERS_ALREADY_SET', 'Headers already set!');
+    }
+    const checked = checkStatus(status);
+    const list = checkHeaders(headers);
+    this.status = checked;
+    this.headers = new this.headersClass(list);
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- bound in the constructor
+    return this.write;
+  }
+
+  /**
+   * Writes the preamble through `_write()`: for an origin server and a modern client the status
+   * line, `Date` (unless set) and `Server` (when `serverSoftware` is set and the application
+   * did not set it); for a gateway the `Status:` line. While `sendHeaders()` runs, this text is
+   * gathered into the one `_write()` that carries the header block; an override that calls
+   * `_write()` itself should write its whole preamble that way, not mix it with `super`.
+   *
+   * @see Python `BaseHandler.send_preamble()`
+   */
+  sendPreamble(): Done {
+    const text = this.#preamble();
+    if (this.#head !== null) {
+      this.#head.push(text);
+      return;
+    }
+    if (text !== '') return this._write(Buffer.from(text, 'latin1'));
+  }
+
+  #preamble(): string {
+    const headers = this.#started('sendPreamble()');
+    if (!this.originServer) return `Status: ${String(this.status)}\r\n`;
+    if (!this.clientIsModern()) return '';
+    let text = `HTTP/${this.httpVersion} ${String(this.status)}\r\n`;
+    if (!headers.has('Date')) text += `Date: ${formatDateTime(Date.now() / 1000)}\r\n`;
+    if (this.serverSoftware && !headers.has('Server')) text += `Server: ${this.serverSoftware}\r\n`;
+    return text;
+  }
+
+  /**
+   * The `write()` callable (bound). Sends the headers before the first byte (even for empty
+   * data), then `data`. Calls are sent in order even when they are not awaited.
+   *
+   * @returns a promise that resolves once `_write()` and `_flush()` are done.
+   * @throws WSGIAssertionError, synchronously, when `data` is not a `Uint8Array` or
+   *   `startResponse()` was not called; an error of a synchronous `_write()` is thrown too.
+   * @see PEP 3333, "The write() Callable"; Python `BaseHandler.write()`
+   */
+  write(data: Uint8Array): Promise<void> {
+    if (!(data instanceof Uint8Array)) {
+      throw new WSGIAssertionError('ERR_WSGI_NOT_BYTES', 'write() argument must be a Uint8Array');
+    }
+    this.#started('write()');
+    return this.#push(data) ?? RESOLVED;
+  }
+
+  /** Sends `data` after every write still in flight; a promise only when it is not done yet. */
+  #push(data: Uint8Array): Promise<void> | undefined {
+    const tail = this.#tail;
+    if (tail === undefined) {
+      const sent = this.#send(data);
+      return isThenable(sent) ? this.#track(sent) : undefined;
+    }
+    return this.#track(tail.then(() => this.#send(data)));
+  }
+
+  #track(pending: Promise<void>): Promise<void> {
+    const tracked = pending.then(() => {
+      if (this.#tail === tracked) this.#tail = undefined;
+    });
+    // The application may drop this promise; the handler still sees a failure through #tail.
+    tracked.catch(ignore);
+    this.#tail = tracked;
+    return tracked;
+  }
+
+  #send(data: Uint8Array): Done {
+    const headers = this.#started('write()');
+    if (!this.headersSent) {
+      this.#limit = declaredLength(headers);
+      this.bytesSent = 0;
+      const first = this.#clip(data);
+      this.bytesSent = first.length;
+      return andThen(this.sendHeaders(first), () => this._flush());
+    }
+    const chunk = this.#clip(data);
+    if (chunk.length === 0) return;
+    this.bytesSent += chunk.length;
+    return andThen(this._write(chunk), () => this._flush());
+  }
+
+  /** Cuts `data` to what the declared `Content-Length` still allows (API.md, deviation 2). */
+  #clip(data: Uint8Array): Uint8Array {
+    const limit = this.#limit;
+    if (limit < 0) return data;
+    const room = Math.max(0, limit - this.bytesSent);
+    if (data.length <= room) return data;
+    this.#excess += data.length - room;
+    return data.subarray(0, room);
+  }
+
+  /**
+   * Platform-specific file transmission, tried when the body is a `wsgiFileWrapper`. Return
+   * (or resolve to) `true` when the file was sent, `false` to iterate it as usual; throw when
+   * sending was attempted and failed. An override must call `sendHeaders()` first when
+   * `headersSent` is `false`. The default returns `false`.
+   *
+   * @see PEP 3333, "Optional Platform-Specific File Handling"; Python `BaseHandler.sendfile()`
+   */
+  sendfile(): boolean | Promise<boolean> {
+    return false;
+  }
+
+  /**
+   * Ensures headers and content have both been sent: with nothing sent yet, sets
+   * `Content-Length: 0` unless the application set it (so `HEAD` works) and sends the headers.
+   * A body longer or shorter than the application's `Content-Length` is logged to
+   * `wsgi.errors` (not for `HEAD` or `304` when shorter).
+   *
+   * @see Python `BaseHandler.finish_content()`
+   */
+  finishContent(): Done {
+    const headers = this.#started('finishContent()');
+    if (this.headersSent) return this.#checkLength();
+    headers.setDefault('Content-Length', '0');
+    this.#limit = declaredLength(headers);
+    return andThen(this.#checkLength(), () => andThen(this.sendHeaders(), () => this._flush()));
+  }
+
+  #checkLength(): Done {
+    const declared = this.#limit;
+    if (declared < 0) return;
+    let message: string;
+    if (this.#excess > 0) {
+      message = `Content-Length is ${declared} but the application sent more (at least ${declared + this.#excess} bytes); the excess was not sent\n`;
+    } else if (this.bytesSent < declared && !this.#mayBeShort()) {
+      message = `Content-Length is ${declared} but the application sent ${this.bytesSent} bytes\n`;
+    } else {
+      return;
+    }
+    const errors = this.environ?.['wsgi.errors'];
+    return andThen(errors ?? this.getStderr(), (stream) => {
+      stream.write(message);
+      stream.flush();
+    });
+  }
+
+  /** A `HEAD` response or a `304` declares the length of a body it does not carry. */
+  #mayBeShort(): boolean {
+    return this.environ?.REQUEST_METHOD === 'HEAD' || this.status?.startsWith('304') === true;
+  }
+
+  /**
+   * Closes the body (its `close()`, once) and resets the state for another request. Servers
+   * extend it, e.g. to log the request or drop the connection.
+   *
+   * @see Python `BaseHandler.close()`
+   */
+  close(): Done {
+    let closing: Done = undefined;
+    try {
+      closing = this.#closeBody(this.result);
+    } finally {
+      if (!isThenable(closing)) this.#reset();
+    }
+    if (isThenable(closing)) {
+      return closing.finally(() => {
+        this.#reset();
+      });
+    }
+  }
+
+  #closeBody(body: ResponseBody | null): Done {
+    if (body === null || this.#closedBody === body) return;
+    this.#closedBody = body;
+    if (typeof body.close === 'function') return body.close();
+  }
+
+  #reset(): void {
+    this.result = null;
+    this.headers = null;
+    this.status = null;
+    this.environ = null;
+    this.bytesSent = 0;
+    this.headersSent = false;
+    this.#finished = true;
+  }
+
+  /**
+   * Sends the status or preamble and the header block through `_write()` (only the body for an
+   * HTTP/0.9 client of an origin server), after `cleanupHeaders()`. `data`, the first body
+   * chunk, goes in the same `_write()` call when it is at most 16 KiB.
+   *
+   * @see Python `BaseHandler.send_headers()`
+   */
+  sendHeaders(data?: Uint8Array): Done {
+    this.#started('sendHeaders()');
+    this.cleanupHeaders();
+    this.headersSent = true;
+    if (this.originServer && !this.clientIsModern()) {
+      if (data !== undefined && data.length > 0) return this._write(data);
+      return;
+    }
+    const parts: string[] = [];
+    this.#head = parts;
+    let preamble: Done;
+    try {
+      preamble = this.sendPreamble();
+    } finally {
+      this.#head = null;
+    }
+    return andThen(preamble, () => {
+      const head = parts.join('') + this.#started('sendHeaders()').toString();
+      return this.#writeHead(head, data);
+    });
+  }
+
+  #writeHead(head: string, data: Uint8Array | undefined): Done {
+    if (data === undefined || data.length === 0) return this._write(Buffer.from(head, 'latin1'));
+    if (data.length > COALESCE_LIMIT) {
+      return andThen(this._write(Buffer.from(head, 'latin1')), () => this._write(data));
+    }
+    // Header text is latin-1 (checked by startResponse and Headers): one byte per character.
+    const out = Buffer.allocUnsafe(head.length + data.length);
+    out.write(head, 0, 'latin1');
+    out.set(data, head.length);
+    return this._write(out);
+  }
+
+  /** Whether the body is a `wsgiFileWrapper` (`false` when that is `null`). */
+  resultIsFile(): boolean {
+    const Wrapper = this.wsgiFileWrapper;
+    return Wrapper !== null && this.result instanceof Wrapper;
+  }
+
+  /** `false` for an HTTP/0.9 request (`SERVER_PROTOCOL`), which gets no status line or headers. */
+  clientIsModern(): boolean {
+    return (this.environ?.SERVER_PROTOCOL ?? '').toUpperCase() !== 'HTTP/0.9';
+  }
+
+  /**
+   * Writes `error`'s stack (at most `tracebackLimit` frames, then its causes) to `getStderr()`
+   * and flushes it. Never sent to the client. Override to log elsewhere.
+   *
+   * @see Python `BaseHandler.log_exception()`
+   */
+  logException(error: unknown): Done {
+    return andThen(this.getStderr(), (stderr) => {
+      stderr.write(formatTraceback(error, this.tracebackLimit));
+      stderr.flush();
+    });
+  }
+
+  /**
+   * Handles an error of the application: logs it, then, when no header was sent yet, sends
+   * the `errorOutput()` page instead (status and headers are reset first, so `errorOutput`
+   * starts a fresh response); otherwise ends the response with `close()`.
+   *
+   * @see Python `BaseHandler.handle_error()`
+   */
+  handleError(error: unknown): Done {
+    return andThen(this.logException(error), () => {
+      if (this.headersSent) return this.close();
+      this.status = null;
+      this.headers = null;
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- bound in the constructor
+      this.result = this.errorOutput(this.#environ(), this.startResponse, error);
+      return this.finishResponse();
+    });
+  }
+
+  /**
+   * The error page, as a WSGI application: `errorStatus`, a copy of `errorHeaders` and
+   * `errorBody`. Override it to produce another page; never put the error itself in it.
+   *
+   * @param error - the error being handled, passed as `excInfo`.
+   * @see Python `BaseHandler.error_output()`
+   */
+  errorOutput(_environ: Environ, startResponse: StartResponse, error?: unknown): ResponseBody {
+    startResponse(this.errorStatus, [...this.errorHeaders], error);
+    return [this.errorBody];
+  }
+
+  #started(what: string): Headers {
+    const headers = this.headers;
+    if (this.status !== null && headers !== null) return headers;
+    if (this.#finished) {
+      throw new WSGIAssertionError(
+        'ERR_WSGI_RESPONSE_FINISHED',
+        `${what} after the response was finished`,
+      );
+    }
+    throw new WSGIAssertionError('ERR_WSGI_NO_START_RESPONSE', `${what} before startResponse()`);
+  }
+
+  /**
+   * Transmits `data` to the client (it may buffer it; `_flush()` follows).
+   *
+   * @see Python `BaseHandler._write()`
+   */
+  abstract _write(data: Uint8Array): Done;
+
+  /**
+   * Forces out what `_write()` buffered; may do nothing when `_write()` sends directly.
+   *
+   * @see Python `BaseHandler._flush()`
+   */
+  abstract _flush(): Done;
+
+  /**
+   * Returns `environ['wsgi.input']`.
+   *
+   * @see Python `BaseHandler.get_stdin()`
+   */
+  abstract getStdin(): InputStream | Promise<InputStream>;
+
+  /**
+   * Returns `environ['wsgi.errors']`, also where `logException()` writes.
+   *
+   * @see Python `BaseHandler.get_stderr()`
+   */
+  abstract getStderr(): ErrorStream | Promise<ErrorStream>;
+
+  /**
+   * Adds the request's CGI variables to `environ` (the same object as `this.environ`).
+   *
+   * @see Python `BaseHandler.add_cgi_vars()`
+   */
+  abstract addCgiVars(environ: Environ): Done;
+}

@@ -1,0 +1,106 @@
+/**
+ * A handler that writes to memory, like `wsgiref`'s own test `ErrorHandler`: the request comes
+ * from a small testing environ, the response bytes and the error text are kept for the test.
+ */
+import { setImmediate as tick } from 'node:timers/promises';
+
+import { toInputStream } from '@wsgi/util';
+
+import { BaseHandler } from '../src/index.ts';
+import type { Environ, ErrorStream, InputStream } from '../src/index.ts';
+
+/** The defaults of `wsgiref.util.setup_testing_defaults` for the CGI variables. */
+export const TESTING_ENVIRON: Readonly<Record<string, string>> = {
+  SERVER_NAME: '127.0.0.1',
+  SERVER_PROTOCOL: 'HTTP/1.0',
+  HTTP_HOST: '127.0.0.1',
+  REQUEST_METHOD: 'GET',
+  SCRIPT_NAME: '',
+  PATH_INFO: '/',
+  SERVER_PORT: '80',
+};
+
+export interface MemoryOptions {
+  /** Extra or replaced CGI variables. */
+  environ?: Record<string, string>;
+  /** Hooks answer with promises resolved a macrotask later. */
+  async?: boolean;
+  /** `_write()` throws (or rejects) with this error from the `failAt`-th call on (0-based). */
+  failWith?: Error;
+  failAt?: number;
+}
+
+/** An `ErrorStream` that keeps what is written. */
+export class MemoryErrors implements ErrorStream {
+  text = '';
+  flushes = 0;
+  write(s: string): void {
+    this.text += s;
+  }
+  writelines(lines: Iterable<string>): void {
+    for (const line of lines) this.text += line;
+  }
+  flush(): void {
+    this.flushes += 1;
+  }
+}
+
+/** A `NodeJS.ErrnoException`-like error with a `code`, as a socket reports it. */
+export function codedError(code: string, message = code): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+export class MemoryHandler extends BaseHandler {
+  /** Each `_write()` call's bytes, copied. */
+  readonly writes: Uint8Array[] = [];
+  flushes = 0;
+  readonly errors = new MemoryErrors();
+  readonly #options: MemoryOptions;
+
+  constructor(options: MemoryOptions = {}) {
+    super();
+    this.#options = options;
+    this.osEnviron = {};
+  }
+
+  /** Everything written, as latin-1 text. */
+  get output(): string {
+    return Buffer.concat(this.writes).toString('latin1');
+  }
+
+  /** Everything written, as bytes. */
+  get bytes(): Buffer {
+    return Buffer.concat(this.writes);
+  }
+
+  _write(data: Uint8Array): void | Promise<void> {
+    const { failWith, failAt = 0 } = this.#options;
+    const fail = failWith !== undefined && this.writes.length >= failAt;
+    if (!fail) this.writes.push(Uint8Array.from(data));
+    if (this.#options.async === true) {
+      return tick().then(() => {
+        if (fail) throw failWith;
+      });
+    }
+    if (fail) throw failWith;
+  }
+
+  _flush(): void | Promise<void> {
+    this.flushes += 1;
+    if (this.#options.async === true) return tick().then(() => undefined);
+  }
+
+  getStdin(): InputStream | Promise<InputStream> {
+    const input = toInputStream(new Uint8Array());
+    return this.#options.async === true ? tick().then(() => input) : input;
+  }
+
+  getStderr(): ErrorStream | Promise<ErrorStream> {
+    return this.#options.async === true ? tick().then(() => this.errors) : this.errors;
+  }
+
+  addCgiVars(environ: Environ): void | Promise<void> {
+    Object.assign(environ, TESTING_ENVIRON, this.#options.environ);
+    if (this.#options.async === true) return tick().then(() => undefined);
+  }
+}
