@@ -16,3 +16,11 @@ export type {
   StartResponse,
   Write,
 } from './types.ts';
+export {
+  applicationUri,
+  guessScheme,
+  isHopByHop,
+  requestUri,
+  setupTestingDefaults,
+  shiftPathInfo,
+} from './util.ts';

@@ -298,7 +298,8 @@ describe('toInputStream() failures', () => {
     for (const bad of [-1, 1.5, Number.NaN, Infinity, '5']) {
       expect(() => toInputStream('x', { contentLength: bad as number })).toThrow(RangeError);
     }
-    await expect(toInputStream([bytes('a'), 7]).read()).rejects.toThrow(/Uint8Arrays/);
+    const mixed: unknown[] = [bytes('a'), 7];
+    await expect(toInputStream(mixed as Uint8Array[]).read()).rejects.toThrow(/Uint8Arrays/);
     await expect(toInputStream(['\u0100']).read()).rejects.toThrow(TypeError);
   });
 });
