@@ -1,1 +1,2 @@
-export {};
+export { BaseCGIHandler, CGIHandler, IISCGIHandler } from './handlers.ts';
+export { readEnviron } from './read-environ.ts';

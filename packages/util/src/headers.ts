@@ -7,8 +7,8 @@ import { checkHeaderString, codedTypeError, describe } from './_latin1.ts';
 
 /**
  * Formats one `addHeader` parameter: the bare name for an empty value, else `name="value"`
- * with backslashes and double quotes backslash-escaped. Like `wsgiref.headers._formatparam` (called with its
- * default `quote=1`), a non-empty value is always quoted, special characters or not.
+ * with backslashes and double quotes backslash-escaped. Like `wsgiref.headers._formatparam`
+ * (called with its default `quote=1`), a non-empty value is always quoted, whatever it holds.
  */
 function formatParam(name: string, value: string): string {
   if (value.length === 0) return name;
