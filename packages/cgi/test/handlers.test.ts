@@ -24,7 +24,7 @@ const comparePython = HAS_PYTHON || process.env['CI'] !== undefined;
 
 const ours = (options: RunOptions, script = APP): Promise<Result> => run(NODE, [script], options);
 const python = (options: RunOptions): Promise<Result> =>
-  run(PYTHON, ['-I', join(FIXTURES, 'app.py')], options);
+  run(PYTHON, ['-I', '-B', join(FIXTURES, 'app.py')], options);
 
 /** How many progress lines the example application logged. */
 function progress(stderr: string, what: string): number {
@@ -265,7 +265,7 @@ describe('IISCGIHandler', () => {
       const env = cgiEnv({ SCRIPT_NAME: '/app.cgi', PATH_INFO: path });
       const [node, py] = await Promise.all([
         ours({ env }, iis),
-        run(PYTHON, ['-I', '-c', script], { env }),
+        run(PYTHON, ['-I', '-B', '-c', script], { env }),
       ]);
       expect(node.stdout.toString('latin1'), path).toBe(py.stdout.toString('latin1'));
     }
