@@ -5,6 +5,8 @@
  * @see PEP 3333, "The start_response() Callable"
  * @module
  */
+import { isHopByHop } from '@wsgi/util';
+
 import type { Reporter } from './_report.ts';
 import { show } from './_report.ts';
 
@@ -13,17 +15,6 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Control characters but tab, DEL, and anything that is not a latin-1 native string.
 const BAD_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 const STATUS_CODE = /^[0-9]{3}/;
-// RFC 9110 §7.6.1 connection options plus those wsgiref.util.is_hop_by_hop lists.
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailers',
-  'transfer-encoding',
-  'upgrade',
-]);
 
 /**
  * Checks a status line such as `'200 OK'`; returns its code, or `undefined` when it has none
@@ -87,7 +78,7 @@ function checkHeader(item: unknown, report: Reporter): boolean {
       `the value of ${name} holds a control or non-latin-1 character: ${show(value)}`,
     );
   }
-  if (HOP_BY_HOP.has(lower)) {
+  if (isHopByHop(name)) {
     report.fail(
       'headers.hop-by-hop',
       `hop-by-hop headers are the server's business: ${show(name)}`,

@@ -2,6 +2,8 @@
  * Every rule: an application that breaks it gets the error or warning, with the rule's code
  * in the message; a near one that keeps it gets nothing.
  */
+import { readFileSync } from 'node:fs';
+
 import { describe, expect, it } from 'vitest';
 
 import type { ValidationCode } from '../src/index.ts';
@@ -58,6 +60,14 @@ const SEVERITY: Record<ValidationCode, 'error' | 'warning'> = {
 };
 
 describe('every rule', () => {
+  it('is in the README table with its kind, and nothing else is', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('## Rules'));
+    const rows = [...table.matchAll(/^\| `([a-z.-]+)` +\| (error|warning) +\|/gm)];
+    expect(Object.fromEntries(rows.map(([, code, kind]) => [code, kind]))).toEqual(SEVERITY);
+    expect(rows).toHaveLength(Object.keys(SEVERITY).length);
+  });
+
   it('has exactly one case', () => {
     expect(RULES.map((rule) => rule.code).sort()).toEqual(Object.keys(SEVERITY).sort());
   });
