@@ -6,7 +6,12 @@
 import { describe } from './_latin1.ts';
 import type { ErrorStream } from './types.ts';
 
-/** What `toErrorStream` accepts: a Node `Writable` or any object with `write(string)`. */
+/**
+ * What `toErrorStream` accepts: a Node `Writable` or any object with `write(string)` (and, if it
+ * has them, `flush()`, `writableEnded`, `destroyed`).
+ *
+ * @see PEP 3333, "Input and Error Streams"
+ */
 export interface ErrorSink {
   write(s: string): unknown;
   flush?(): unknown;
@@ -53,6 +58,9 @@ export function toErrorStream(writable: ErrorSink): ErrorStream {
 
 /**
  * An in-memory `ErrorStream` (Python's `StringIO`): `toString()` gives everything written.
+ * Internal: `setupTestingDefaults` puts one in `wsgi.errors`.
+ *
+ * @see Python `wsgiref.util.setup_testing_defaults`
  */
 export class MemoryErrorStream implements ErrorStream {
   #text = '';

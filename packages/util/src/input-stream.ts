@@ -17,7 +17,12 @@ import {
 } from './_sources.ts';
 import type { InputStream } from './types.ts';
 
-/** What `toInputStream` accepts. */
+/**
+ * What `toInputStream` accepts: bytes, a latin-1 string, an (async) iterable of chunks, or a
+ * paused byte `Readable`.
+ *
+ * @see PEP 3333, "Input and Error Streams"
+ */
 export type InputSource =
   | Uint8Array
   | string
@@ -25,7 +30,11 @@ export type InputSource =
   | AsyncIterable<Uint8Array | string>
   | Readable;
 
-/** Options of `toInputStream`. */
+/**
+ * Options of `toInputStream`.
+ *
+ * @see PEP 3333, "Input and Error Streams" (a server must not read past `CONTENT_LENGTH`)
+ */
 export interface InputStreamOptions {
   /**
    * The body's length in bytes (the request's `Content-Length`). The stream ends after exactly

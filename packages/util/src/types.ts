@@ -8,7 +8,11 @@ import type { FileHandle } from 'node:fs/promises';
 
 import type { FileWrapper } from './file-wrapper.ts';
 
-/** Bytes are `Uint8Array`s (a `Buffer` is one). Strings are never bytes. */
+/**
+ * Bytes are `Uint8Array`s (a `Buffer` is one). Strings are never bytes.
+ *
+ * @see PEP 3333, "Unicode Issues"
+ */
 export type Bytes = Uint8Array;
 
 /**
@@ -37,6 +41,8 @@ export type StartResponse = (
 /**
  * What an application returns: any iterable or async iterable of byte chunks, optionally with
  * a `close()` the server calls exactly once when it is done with the body.
+ *
+ * @see PEP 3333, "Specification Details" (the returned iterable and its `close()`)
  */
 export type ResponseBody = (Iterable<Uint8Array> | AsyncIterable<Uint8Array>) & {
   close?(): void | Promise<void>;
@@ -45,6 +51,8 @@ export type ResponseBody = (Iterable<Uint8Array> | AsyncIterable<Uint8Array>) & 
 /**
  * A WSGI application: called once per request with the environ and `startResponse`.
  * An `async` function is a valid application.
+ *
+ * @see PEP 3333, "The Application/Framework Side"
  */
 export type Application = (
   environ: Environ,
@@ -78,7 +86,12 @@ export interface ErrorStream {
   flush(): void;
 }
 
-/** An object `FileWrapper` can read from: anything with `read(size)` and optional `close()`. */
+/**
+ * An object `FileWrapper` can read from: anything with `read(size)` (bytes, empty at the end)
+ * and an optional `close()`.
+ *
+ * @see PEP 3333, "Optional Platform-Specific File Handling"
+ */
 export interface ReadableFileLike {
   read(size: number): Uint8Array | Promise<Uint8Array>;
   close?(): void | Promise<void>;
@@ -87,6 +100,8 @@ export interface ReadableFileLike {
 /**
  * What `wsgi.file_wrapper` accepts: an `fs.promises.FileHandle`, a file descriptor, or any
  * object with `read(size)` (returning bytes, empty at the end) and an optional `close()`.
+ *
+ * @see PEP 3333, "Optional Platform-Specific File Handling"
  */
 export type FileLike = FileHandle | number | ReadableFileLike;
 
