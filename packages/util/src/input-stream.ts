@@ -85,8 +85,8 @@ class BufferedInput implements InputStream {
   #offset = 0;
   #buffered = 0;
   #done = false;
-  #error: unknown = undefined;
-  #failed = false;
+  /** Why the source stopped early (its error, or the truncation), once it has. */
+  #failure: { error: unknown } | undefined;
   /** The last queued operation while one is in flight, else `undefined`. */
   #tail: Promise<unknown> | undefined;
 
@@ -103,9 +103,7 @@ class BufferedInput implements InputStream {
       size,
       'read',
       (limit) => this.#fill(() => this.#buffered >= limit),
-      (limit) => {
-        return this.#take(Math.min(limit, this.#buffered), this.#buffered >= limit);
-      },
+      (limit) => this.#take(Math.min(limit, this.#buffered), this.#buffered >= limit),
     );
   }
 
@@ -182,14 +180,12 @@ class BufferedInput implements InputStream {
   }
 
   #track<T>(promise: Promise<T>): Promise<T> {
-    const tail = promise.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#tail = tail;
-    void tail.then(() => {
+    // Settles either way; the stream is idle again once the last queued operation has.
+    const idle = (): void => {
       if (this.#tail === tail) this.#tail = undefined;
-    });
+    };
+    const tail = promise.then(idle, idle);
+    this.#tail = tail;
     return promise;
   }
 
@@ -239,8 +235,7 @@ class BufferedInput implements InputStream {
 
   #fail(error: unknown): void {
     this.#done = true;
-    this.#failed = true;
-    this.#error = error;
+    this.#failure = { error };
   }
 
   /** The offset just past the first `\n` at or after `from` in the buffer, or -1. */
@@ -263,7 +258,7 @@ class BufferedInput implements InputStream {
    * at the end of a failed source rethrows the failure instead.
    */
   #take(length: number, complete: boolean): Uint8Array {
-    if (!complete && this.#failed) throw this.#error;
+    if (!complete && this.#failure) throw this.#failure.error;
     if (length === 0) return EMPTY;
     this.#buffered -= length;
     const first = this.#chunks[0];
