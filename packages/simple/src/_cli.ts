@@ -1,0 +1,246 @@
+/**
+ * `wsgi-serve`: serve a WSGI application module over HTTP.
+ *
+ * @module
+ */
+import cluster from 'node:cluster';
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import type { Application } from '@wsgi/util';
+
+import { WSGIServerError } from './_errors.ts';
+import { demoApp } from './demo-app.ts';
+import { makeServer } from './simple-server.ts';
+
+export const USAGE =
+  'usage: wsgi-serve [--host 127.0.0.1] [--port 8000] [--workers N] [--quiet] [module[:export]]';
+
+/** What the command line asks for. */
+export interface CliArgs {
+  host: string;
+  port: number;
+  workers: number;
+  quiet: boolean;
+  module: string | undefined;
+  help: boolean;
+}
+
+/** A bad command line: the message is printed as is, and the exit status is 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function integer(text: string, name: string, min: number, max: number): number {
+  const value = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= min && value <= max)) {
+    throw new UsageError(
+      `wsgi-serve: --${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return value;
+}
+
+/** Parses `argv` (without `node` and the script). */
+export function parseCliArgs(argv: readonly string[]): CliArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', short: 'p', default: '8000' },
+        workers: { type: 'string', short: 'w', default: '1' },
+        quiet: { type: 'boolean', short: 'q', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(`wsgi-serve: ${(error as Error).message}\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length > 1) throw new UsageError(`wsgi-serve: one module at most\n${USAGE}`);
+  return {
+    host: values.host,
+    port: integer(values.port, 'port', 0, 65_535),
+    workers: integer(values.workers, 'workers', 1, 1024),
+    quiet: values.quiet,
+    module: positionals[0],
+    help: values.help,
+  };
+}
+
+/**
+ * Loads `module[:export]`: a path to an ES module (`.js`/`.mjs`), relative to the working
+ * directory; the named export, else `app`, else the default export, which must be a function.
+ *
+ * @throws WSGIServerError (`ERR_WSGI_MODULE_NOT_FOUND`, `ERR_WSGI_NO_APPLICATION`).
+ */
+export async function loadApplication(spec: string | undefined): Promise<Application> {
+  if (spec === undefined) return demoApp;
+  const match = /^(.+?):([A-Za-z_$][\w$]*)$/.exec(spec);
+  const path = match?.[1] ?? spec;
+  const name = match?.[2];
+  const file = isAbsolute(path) ? path : resolve(path);
+  if (!existsSync(file)) {
+    throw new WSGIServerError(
+      'ERR_WSGI_MODULE_NOT_FOUND',
+      `cannot find module ${JSON.stringify(path)}`,
+    );
+  }
+  let exports: Record<string, unknown>;
+  try {
+    exports = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (error) {
+    const reason = error instanceof Error ? (error.message.split('\n', 1)[0] ?? '') : String(error);
+    throw new WSGIServerError(
+      'ERR_WSGI_MODULE_NOT_FOUND',
+      `cannot load module ${JSON.stringify(path)}: ${reason}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const candidates = name === undefined ? ['app', 'default'] : [name];
+  for (const key of candidates) {
+    const value = exports[key];
+    if (typeof value === 'function') return value as Application;
+  }
+  throw new WSGIServerError(
+    'ERR_WSGI_NO_APPLICATION',
+    `module ${JSON.stringify(path)} exports no application function (${candidates.map((c) => JSON.stringify(c)).join(' or ')})`,
+  );
+}
+
+function fail(message: string, status = 2): void {
+  process.stderr.write(`${message}\n`);
+  process.exitCode = status;
+}
+
+/** `Serving HTTP on 127.0.0.1 port 8000 (http://127.0.0.1:8000/) ...`, as `http.server` says it. */
+function announce(host: string, port: number): void {
+  const shown = host === '' ? '0.0.0.0' : host;
+  const url = shown.includes(':') ? `[${shown}]` : shown;
+  process.stdout.write(
+    `Serving HTTP on ${shown} port ${String(port)} (http://${url}:${String(port)}/) ...\n`,
+  );
+}
+
+/** Serves in this process; a first SIGINT/SIGTERM closes gracefully, a second exits at once. */
+async function serve(args: CliArgs, primary: boolean): Promise<void> {
+  const app = await loadApplication(args.module);
+  const server = await makeServer(args.host, args.port, app, { quiet: args.quiet });
+  if (primary) announce(server.host, server.port);
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    server.close().then(
+      () => {
+        process.exit(0);
+      },
+      (error: unknown) => {
+        fail(`wsgi-serve: ${String(error)}`, 1);
+        process.exit();
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+/** What a worker that cannot start sends its primary. */
+interface WorkerFailure {
+  wsgiServeFailure: string;
+  status: number;
+}
+
+function isWorkerFailure(message: unknown): message is WorkerFailure {
+  return typeof (message as Partial<WorkerFailure> | null)?.wsgiServeFailure === 'string';
+}
+
+/** The primary of `--workers N`: forks the workers, prints the address once, relays signals. */
+function supervise(args: CliArgs): void {
+  let stopping = false;
+  let listening = false;
+  const fork = (): void => {
+    cluster.fork();
+  };
+  let ready = 0;
+  cluster.on('listening', (_worker, address) => {
+    ready += 1;
+    // The address is announced once every worker takes connections.
+    if (listening || ready < args.workers) return;
+    listening = true;
+    announce(args.host, address.port);
+  });
+  let reported = false;
+  cluster.on('message', (_worker, message: unknown) => {
+    if (!isWorkerFailure(message) || reported) return;
+    reported = true;
+    fail(message.wsgiServeFailure, message.status);
+  });
+  cluster.on('exit', (_worker, code) => {
+    const alive = Object.keys(cluster.workers ?? {}).length;
+    if (stopping || !listening) {
+      // A worker that could not start (bad module, port in use) stops the whole service.
+      if (!stopping) {
+        stopping = true;
+        for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
+        if (!reported) process.exitCode = code === 0 ? 1 : code;
+      }
+      if (alive === 0) process.exit();
+      return;
+    }
+    process.stderr.write(
+      `wsgi-serve: a worker exited with status ${String(code)}; starting another\n`,
+    );
+    fork();
+  });
+  const stop = (): void => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  for (let i = 0; i < args.workers; i += 1) fork();
+}
+
+/** The one line and exit status an error ends the command with. */
+function failure(error: unknown): { message: string; status: number } {
+  if (error instanceof UsageError) return { message: error.message, status: 2 };
+  if (error instanceof WSGIServerError)
+    return { message: `wsgi-serve: ${error.message}`, status: 2 };
+  const text = error instanceof Error ? error.message : String(error);
+  return { message: `wsgi-serve: ${text.split('\n', 1)[0] ?? ''}`, status: 1 };
+}
+
+/** Runs `wsgi-serve` with `argv`; errors are one line on stderr and exit status 2. */
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    if (cluster.isWorker) {
+      await serve(parseCliArgs(argv), false);
+      return;
+    }
+    const args = parseCliArgs(argv);
+    if (args.help) {
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    }
+    if (args.workers > 1) supervise(args);
+    else await serve(args, true);
+  } catch (error) {
+    const { message, status } = failure(error);
+    if (cluster.isWorker && process.send !== undefined) {
+      // The primary prints it once, however many workers fail the same way.
+      const report: WorkerFailure = { wsgiServeFailure: message, status };
+      process.send(report, () => process.exit(status));
+      return;
+    }
+    fail(message, status);
+  }
+}

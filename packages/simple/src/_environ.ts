@@ -1,0 +1,102 @@
+/**
+ * Building the request environ the way `wsgiref.simple_server.WSGIRequestHandler.get_environ()`
+ * does, from what `node:http` parsed.
+ *
+ * @module
+ */
+import type { IncomingMessage } from 'node:http';
+
+/** `WSGIServer/0.2 Node/<version>`, Python's `server_version + ' ' + sys_version`. */
+export const SERVER_SOFTWARE = `WSGIServer/0.2 Node/${process.versions.node}`;
+
+/** Header name → environ key (`X-Forwarded-For` → `X_FORWARDED_FOR`), cached for speed. */
+const keyCache = new Map<string, string>();
+const KEY_CACHE_LIMIT = 1024;
+
+function envKey(name: string): string {
+  let key = keyCache.get(name);
+  if (key === undefined) {
+    key = name.toUpperCase().replaceAll('-', '_');
+    // Bounded, so a client sending ever-new names cannot grow it without limit.
+    if (keyCache.size < KEY_CACHE_LIMIT) keyCache.set(name, key);
+  }
+  return key;
+}
+
+const HEX = /^[0-9A-Fa-f]{2}$/;
+
+/**
+ * Python's `urllib.parse.unquote(path, 'iso-8859-1')`: each valid `%XX` becomes the character
+ * with that code, so the result is a PEP 3333 native string. Invalid escapes stay as they are.
+ */
+export function unquoteLatin1(path: string): string {
+  let at = path.indexOf('%');
+  if (at === -1) return path;
+  let out = '';
+  let from = 0;
+  while (at !== -1) {
+    const hex = path.slice(at + 1, at + 3);
+    if (HEX.test(hex)) {
+      out += path.slice(from, at) + String.fromCharCode(Number.parseInt(hex, 16));
+      from = at + 3;
+      at = path.indexOf('%', from);
+    } else {
+      at = path.indexOf('%', at + 1);
+    }
+  }
+  return out + path.slice(from);
+}
+
+/** `http.server` reduces a leading run of slashes to one (CPython gh-87389). */
+function collapseLeadingSlashes(path: string): string {
+  if (path.charCodeAt(0) !== 47 || path.charCodeAt(1) !== 47) return path;
+  let i = 2;
+  while (path.charCodeAt(i) === 47) i += 1;
+  return path.slice(i - 1);
+}
+
+/**
+ * The CGI part of the environ for one request, starting from a copy of `base`.
+ *
+ * Request headers become `HTTP_*` keys, repeats joined with `,`; a header whose name contains
+ * `_` is dropped, so no client can pass `X_User` off as `X-User` (both would be `HTTP_X_USER`).
+ */
+export function buildEnviron(
+  base: Readonly<Record<string, unknown>>,
+  req: IncomingMessage,
+): Record<string, unknown> {
+  const url = collapseLeadingSlashes(req.url ?? '/');
+  const q = url.indexOf('?');
+  const socket = req.socket;
+  const env: Record<string, unknown> = {
+    ...base,
+    SERVER_PROTOCOL: `HTTP/${req.httpVersion}`,
+    SERVER_SOFTWARE,
+    REQUEST_METHOD: req.method ?? 'GET',
+    PATH_INFO: unquoteLatin1(q === -1 ? url : url.slice(0, q)),
+    QUERY_STRING: q === -1 ? '' : url.slice(q + 1),
+    REMOTE_ADDR: socket.remoteAddress ?? '',
+    REMOTE_PORT: socket.remotePort === undefined ? '' : String(socket.remotePort),
+    // email.message's get_content_type() default when the header is absent.
+    CONTENT_TYPE: 'text/plain',
+  };
+  const headers = req.headers;
+  const type = headers['content-type'];
+  if (type !== undefined) env['CONTENT_TYPE'] = type;
+  const length = headers['content-length'];
+  if (length !== undefined && length !== '') env['CONTENT_LENGTH'] = length;
+
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.includes('_')) continue;
+    const key = envKey(name);
+    // Content-Type, Content-Length and any name that spells an existing CGI key are not copied.
+    if (env[key] !== undefined) continue;
+    const httpKey = `HTTP_${key}`;
+    const value = raw[i + 1] as string;
+    const previous = env[httpKey];
+    env[httpKey] = previous === undefined ? value : `${previous as string},${value}`;
+  }
+  return env;
+}

@@ -1,0 +1,106 @@
+/**
+ * The options of `makeServer()`, their safe defaults and their validation.
+ *
+ * @module
+ */
+import type { WSGIRequestHandler } from './request-handler.ts';
+
+/** Options of {@link makeServer}. Every limit is enforced by `node:http` or by the server. */
+export interface ServerOptions {
+  /** No Common Log Format line per request on stderr. Default `false`. */
+  quiet?: boolean;
+  /** Largest request head (request line and headers) in bytes; beyond it the client gets 431. Default 16384. */
+  maxHeaderSize?: number;
+  /** Most request header fields; beyond it the client gets 431. Default 100. */
+  maxHeaderCount?: number;
+  /** Largest request body in bytes; beyond it the client gets 413. Default 1 MiB. `Infinity` for none. */
+  maxBodySize?: number;
+  /** Time allowed for the whole request head in ms; beyond it the client gets 408. Default 60000. */
+  headersTimeout?: number;
+  /** Time allowed for the whole request (head and body) in ms; beyond it 408. Default 300000. */
+  requestTimeout?: number;
+  /** How long an idle keep-alive connection is kept open in ms. Default 5000. */
+  keepAliveTimeout?: number;
+  /** How often request timeouts are checked, in ms. Default 30000. */
+  connectionsCheckingInterval?: number;
+  /** Requests served per connection before it is closed; 0 for no limit (then 503). Default 0. */
+  maxRequestsPerSocket?: number;
+  /** Most open connections; further ones are closed at once. Default 1024. */
+  maxConnections?: number;
+  /** The request handler class, as Python's `make_server(handler_class=...)`. */
+  handlerClass?: typeof WSGIRequestHandler;
+}
+
+/** The options with every default filled in. */
+export type ResolvedOptions = Required<Omit<ServerOptions, 'handlerClass'>> &
+  Pick<ServerOptions, 'handlerClass'>;
+
+/** The defaults, documented in the README. */
+export const DEFAULT_OPTIONS: Readonly<Required<Omit<ServerOptions, 'handlerClass'>>> =
+  Object.freeze({
+    quiet: false,
+    maxHeaderSize: 16_384,
+    maxHeaderCount: 100,
+    maxBodySize: 1_048_576,
+    headersTimeout: 60_000,
+    requestTimeout: 300_000,
+    keepAliveTimeout: 5_000,
+    connectionsCheckingInterval: 30_000,
+    maxRequestsPerSocket: 0,
+    maxConnections: 1_024,
+  });
+
+type NumericKey = Exclude<keyof typeof DEFAULT_OPTIONS, 'quiet'>;
+
+/** Options that may be `Infinity` (no limit); the others must be finite. */
+const MAY_BE_INFINITE = new Set<string>(['maxBodySize', 'maxConnections']);
+/** Options that must be at least 1 (a zero would refuse every request). */
+const POSITIVE = new Set<string>([
+  'maxHeaderSize',
+  'maxHeaderCount',
+  'connectionsCheckingInterval',
+]);
+
+function checkNumber(name: NumericKey, value: unknown): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`makeServer(): option ${name} must be a number, got ${typeof value}`);
+  }
+  const infinite = value === Infinity && MAY_BE_INFINITE.has(name);
+  if (!infinite && (!Number.isSafeInteger(value) || value < (POSITIVE.has(name) ? 1 : 0))) {
+    throw new RangeError(
+      `makeServer(): option ${name} must be a ${POSITIVE.has(name) ? 'positive' : 'non-negative'} integer, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Checks `options` and fills in the defaults.
+ *
+ * @throws TypeError for an unknown option or a value of the wrong type.
+ * @throws RangeError for a number out of range.
+ */
+export function resolveOptions(options: ServerOptions | undefined): ResolvedOptions {
+  if (options === undefined) return { ...DEFAULT_OPTIONS };
+  if (typeof options !== 'object' || (options as unknown) === null) {
+    throw new TypeError('makeServer(): options must be an object');
+  }
+  const resolved: ResolvedOptions = { ...DEFAULT_OPTIONS };
+  for (const [name, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    if (name === 'quiet') {
+      if (typeof value !== 'boolean')
+        throw new TypeError('makeServer(): option quiet must be a boolean');
+      resolved.quiet = value;
+    } else if (name === 'handlerClass') {
+      if (typeof value !== 'function')
+        throw new TypeError('makeServer(): option handlerClass must be a class');
+      resolved.handlerClass = value as typeof WSGIRequestHandler;
+    } else if (Object.hasOwn(DEFAULT_OPTIONS, name)) {
+      resolved[name as NumericKey] = checkNumber(name as NumericKey, value);
+    } else {
+      throw new TypeError(`makeServer(): unknown option ${JSON.stringify(name)}`);
+    }
+  }
+  return resolved;
+}

@@ -1,0 +1,64 @@
+/**
+ * Waiting on a `Writable` without hanging when it dies.
+ *
+ * @module
+ */
+import type { ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
+
+/** The error a write to a destroyed stream gets, as Node names it. */
+export function destroyedError(): Error {
+  return Object.assign(new Error('Cannot write: the stream was destroyed'), {
+    code: 'ERR_STREAM_DESTROYED',
+  });
+}
+
+/**
+ * Resolves on `drain`; rejects on `error`, or on `close` before `drain` (the peer went away),
+ * so a writer waiting for room never waits forever.
+ */
+export function drained(stream: Writable): Promise<void> {
+  if (stream.destroyed) return Promise.reject(stream.errored ?? destroyedError());
+  return new Promise<void>((resolve, reject) => {
+    const settle = (error?: unknown): void => {
+      stream.off('drain', onDrain);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      if (error === undefined) resolve();
+      else reject(error instanceof Error ? error : destroyedError());
+    };
+    const onDrain = (): void => {
+      settle();
+    };
+    const onError = (error: unknown): void => {
+      settle(error);
+    };
+    const onClose = (): void => {
+      settle(stream.errored ?? destroyedError());
+    };
+    stream.on('drain', onDrain);
+    stream.on('error', onError);
+    stream.on('close', onClose);
+  });
+}
+
+/** How long a closing connection may take to flush before it is destroyed. */
+const FLUSH_GRACE_MS = 10_000;
+
+/**
+ * Sends what `res` has written, then closes its connection: for a response whose framing can
+ * no longer be kept, the end of the connection is the only honest end of the message.
+ */
+export function closeAfterFlush(res: ServerResponse): void {
+  const socket = res.socket;
+  if (socket === null || socket.destroyed) {
+    res.destroy();
+    return;
+  }
+  const timer = setTimeout(() => socket.destroy(), FLUSH_GRACE_MS);
+  timer.unref();
+  socket.once('close', () => {
+    clearTimeout(timer);
+  });
+  socket.end(() => socket.destroy());
+}

@@ -1,0 +1,138 @@
+/**
+ * `wsgiref.simple_server.WSGIRequestHandler`: one object per HTTP request.
+ *
+ * @module
+ */
+import cluster from 'node:cluster';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import { toErrorStream } from '@wsgi/util';
+import type { Application, ErrorStream } from '@wsgi/util';
+
+import { buildEnviron } from './_environ.ts';
+import { declaredTooLarge, RequestInput } from './_input.ts';
+import { formatLogLine } from './_log.ts';
+import { ServerHandler } from './server-handler.ts';
+import type { WSGIServer } from './simple-server.ts';
+
+/**
+ * The environ key of the request's `AbortSignal`: it fires when the client goes away before
+ * the response is complete, so a long-running application can stop. A server extension
+ * (PEP 3333, "Server/Gateway Extension Keys"), not part of `wsgi.*`.
+ */
+export const SIGNAL_KEY = 'wsgi_simple.signal';
+
+let sharedStderr: ErrorStream | undefined;
+
+const NO_APP: Application = () => {
+  throw new Error('WSGIServer: no application set (call setApp())');
+};
+
+/**
+ * Handles one request of a {@link WSGIServer}: builds its environ ({@link getEnviron}), runs the
+ * application through a {@link ServerHandler}, and logs it. Subclass it to change the environ,
+ * `wsgi.errors` or the log, and pass the subclass as `makeServer()`'s `handlerClass` option.
+ *
+ * @see Python's `wsgiref.simple_server.WSGIRequestHandler`
+ */
+export class WSGIRequestHandler {
+  /** Python's `server_version`. */
+  serverVersion = 'WSGIServer/0.2';
+  /** The request, as `node:http` parsed it. */
+  readonly request: IncomingMessage;
+  /** The response `ServerHandler` drives. */
+  readonly response: ServerResponse;
+  /** The server this request came to. */
+  readonly server: WSGIServer;
+  readonly #controller = new AbortController();
+
+  constructor(request: IncomingMessage, response: ServerResponse, server: WSGIServer) {
+    this.request = request;
+    this.response = response;
+    this.server = server;
+    response.once('close', () => {
+      if (!response.writableFinished) this.#controller.abort(new Error('The client went away'));
+    });
+  }
+
+  /** Fires when the client goes away before the response is complete. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** The request line, `GET /path HTTP/1.1`, for the log. */
+  get requestline(): string {
+    const req = this.request;
+    return `${req.method ?? ''} ${req.url ?? ''} HTTP/${req.httpVersion}`;
+  }
+
+  /** The client's address (Python's `address_string()`). */
+  addressString(): string {
+    return this.request.socket.remoteAddress ?? '-';
+  }
+
+  /**
+   * The CGI variables of this request: the server's `baseEnviron`, then `SERVER_PROTOCOL`,
+   * `SERVER_SOFTWARE`, `REQUEST_METHOD`, `PATH_INFO` (percent-decoded native string),
+   * `QUERY_STRING`, `REMOTE_ADDR`, `REMOTE_PORT`, `CONTENT_TYPE`, `CONTENT_LENGTH` and the
+   * `HTTP_*` headers (names with `_` dropped), plus the {@link SIGNAL_KEY} signal.
+   *
+   * @see Python's `WSGIRequestHandler.get_environ()`
+   */
+  getEnviron(): Record<string, unknown> {
+    const env = buildEnviron(this.server.baseEnviron, this.request);
+    env[SIGNAL_KEY] = this.#controller.signal;
+    return env;
+  }
+
+  /** `wsgi.errors`, and where the log goes: `process.stderr`. */
+  getStderr(): ErrorStream {
+    return (sharedStderr ??= toErrorStream(process.stderr));
+  }
+
+  /**
+   * Handles the request. A request head with more than `maxHeaderCount` fields gets 431 and a
+   * declared body over `maxBodySize` gets 413, without calling the application.
+   */
+  handle(): Promise<void> {
+    const { request: req, server } = this;
+    const options = server.options;
+    if (req.rawHeaders.length > options.maxHeaderCount * 2) {
+      return this.sendError(431, 'Request Header Fields Too Large');
+    }
+    if (declaredTooLarge(req, options.maxBodySize)) {
+      return this.sendError(413, 'Content Too Large');
+    }
+    const handler = new ServerHandler(
+      new RequestInput(req, this.response, options.maxBodySize),
+      this.response,
+      this.getStderr(),
+      this.getEnviron(),
+      { multithread: true, multiprocess: cluster.isWorker },
+    );
+    handler.requestHandler = this;
+    return handler.run(server.getApp() ?? NO_APP);
+  }
+
+  /** Answers with a plain error page and closes the connection (Python's `send_error()`). */
+  sendError(code: number, message: string): Promise<void> {
+    const body = Buffer.from(`${String(code)} ${message}\n`, 'latin1');
+    this.response.writeHead(code, message, [
+      'Content-Type',
+      'text/plain',
+      'Content-Length',
+      String(body.length),
+      'Connection',
+      'close',
+    ]);
+    this.response.end(body);
+    this.logRequest(String(code), body.length);
+    return Promise.resolve();
+  }
+
+  /** Logs the request in Common Log Format, unless the server is `quiet`. */
+  logRequest(code: string, size: number): void {
+    if (this.server.options.quiet) return;
+    this.getStderr().write(formatLogLine(this.addressString(), this.requestline, code, size));
+  }
+}

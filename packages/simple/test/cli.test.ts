@@ -1,0 +1,188 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { get } from 'node:http';
+import { join } from 'node:path';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
+const FIXTURES = join(import.meta.dirname, 'fixtures');
+const children = new Set<ChildProcess>();
+
+interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function run(args: string[]): Run {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: FIXTURES,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => {
+      children.delete(child);
+      resolve(code);
+    });
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  void exited.then(() => {
+    clearTimeout(timer);
+  });
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Waits for the `Serving HTTP on … port N` line and returns N. */
+async function listening(proc: Run): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const match =
+      /^Serving HTTP on 127\.0\.0\.1 port (\d+) \(http:\/\/127\.0\.0\.1:\d+\/\) \.\.\.$/m.exec(
+        proc.stdout(),
+      );
+    if (match !== null) return Number(match[1]);
+    if (proc.child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`not listening: ${proc.stdout()} ${proc.stderr()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function fetchText(port: number, path = '/'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+    }).on('error', reject);
+  });
+}
+
+afterEach(() => {
+  for (const child of children) child.kill('SIGKILL');
+  children.clear();
+});
+
+describe('wsgi-serve', () => {
+  it(
+    "serves a module's `app`, logs requests, and exits 0 on SIGTERM",
+    { timeout: 30_000 },
+    async () => {
+      const proc = run(['--port', '0', 'app.mjs']);
+      const port = await listening(proc);
+      const { status, body } = await fetchText(port, '/x?y');
+      expect(status).toBe(200);
+      expect(body).toBe(`app pid=${String(proc.child.pid)} multiprocess=false`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(proc.stderr()).toMatch(/"GET \/x\?y HTTP\/1\.1" 200 \d+/);
+      proc.child.kill('SIGTERM');
+      expect(await proc.exited).toBe(0);
+    },
+  );
+
+  it(
+    'serves a named export, the default export, and demoApp without a module; --quiet logs nothing',
+    { timeout: 30_000 },
+    async () => {
+      for (const [args, expected] of [
+        [['app.mjs:other'], 'other'],
+        [[join(FIXTURES, 'default-export.mjs')], 'default export'],
+        [[], 'Hello world!\n\n'],
+      ] as const) {
+        const proc = run(['--port', '0', '--quiet', ...args]);
+        const port = await listening(proc);
+        const { body } = await fetchText(port);
+        expect(body.startsWith(expected)).toBe(true);
+        proc.child.kill('SIGINT');
+        expect(await proc.exited).toBe(0);
+        expect(proc.stderr()).toBe('');
+      }
+    },
+  );
+
+  it(
+    'exits 2 with a one-line error and no stack for a bad module',
+    { timeout: 30_000 },
+    async () => {
+      for (const [spec, message] of [
+        ['missing.mjs', /cannot find module "missing\.mjs"/],
+        ['no-app.mjs', /exports no application function/],
+        ['app.mjs:notAFunction', /exports no application function \("notAFunction"\)/],
+        ['throws.mjs', /cannot load module "throws\.mjs": this module fails to load/],
+      ] as const) {
+        const proc = run(['--port', '0', spec]);
+        expect(await proc.exited).toBe(2);
+        const err = proc.stderr();
+        expect(err).toMatch(message);
+        expect(err.trimEnd().split('\n')).toHaveLength(1);
+        expect(err).not.toMatch(/\n\s+at /);
+        expect(proc.stdout()).toBe('');
+      }
+    },
+  );
+
+  it('exits 2 with the usage for bad arguments', { timeout: 30_000 }, async () => {
+    for (const args of [
+      ['--port', 'eighty'],
+      ['--bogus'],
+      ['--workers', '0'],
+      ['a.mjs', 'b.mjs'],
+    ]) {
+      const proc = run(args);
+      expect(await proc.exited).toBe(2);
+      expect(proc.stderr()).toMatch(/^wsgi-serve: /);
+      expect(proc.stderr()).not.toMatch(/\n\s+at /);
+    }
+    const help = run(['--help']);
+    expect(await help.exited).toBe(0);
+    expect(help.stdout()).toMatch(/^usage: wsgi-serve/);
+  });
+
+  it(
+    'runs --workers 2 processes on one port and stops them all on SIGTERM',
+    { timeout: 30_000 },
+    async () => {
+      const proc = run(['--port', '0', '--workers', '2', '--quiet', 'app.mjs']);
+      const port = await listening(proc);
+      const pids = new Set<string>();
+      for (let i = 0; i < 40 && pids.size < 2; i += 1) {
+        const { body } = await fetchText(port);
+        expect(body).toMatch(/^app pid=\d+ multiprocess=true$/);
+        pids.add(body.split(' ')[1] ?? '');
+      }
+      expect(pids.size).toBe(2);
+      expect(pids.has(`pid=${String(proc.child.pid)}`)).toBe(false);
+      proc.child.kill('SIGTERM');
+      expect(await proc.exited).toBe(0);
+      expect(proc.stdout().match(/Serving HTTP/g)).toHaveLength(1);
+    },
+  );
+
+  it('exits 2 when the workers cannot load the module', { timeout: 30_000 }, async () => {
+    const proc = run(['--port', '0', '--workers', '2', 'no-app.mjs']);
+    expect(await proc.exited).toBe(2);
+    expect(proc.stderr()).toMatch(/exports no application function/);
+    expect(proc.stderr()).not.toMatch(/\n\s+at /);
+  });
+
+  it('has a shebang and is the package bin', { timeout: 30_000 }, async () => {
+    const { readFile } = await import('node:fs/promises');
+    expect((await readFile(CLI, 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true);
+    const pkg = JSON.parse(
+      await readFile(join(import.meta.dirname, '..', 'package.json'), 'utf8'),
+    ) as {
+      bin: Record<string, string>;
+    };
+    expect(pkg.bin['wsgi-serve']).toBe('./dist/cli.js');
+  });
+});
