@@ -66,7 +66,9 @@ export function readableSource(stream: Readable): Source {
   }
   const take = (max: number): Buffer | null => {
     const length = stream.readableLength;
-    // read(n) with n <= readableLength returns exactly n bytes; read() only to learn of the end.
+    // read(n) with n <= readableLength returns exactly n bytes. With nothing buffered, read()
+    // makes a paused stream announce its end, or returns what its _read() pushed at once,
+    // which may be more than `max`: the excess goes back to the front of the stream.
     const chunk: unknown = length > 0 ? stream.read(Math.min(length, max)) : stream.read();
     if (chunk === null) return null;
     const bytes = toChunk(chunk);

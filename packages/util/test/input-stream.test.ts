@@ -153,6 +153,21 @@ describe('toInputStream() never reads past contentLength', () => {
     expect(text(stream.read() as Buffer)).toBe('GET /next');
   });
 
+  it('puts back what a Readable hands over past the length', async () => {
+    // A stream that reports nothing buffered, so the reader falls back to read() and gets
+    // everything at once.
+    class Eager extends PassThrough {
+      override get readableLength(): number {
+        return 0;
+      }
+    }
+    const stream = new Eager();
+    stream.write(bytes('abcdefgh'));
+    const input = toInputStream(stream, { contentLength: 3 });
+    expect(text(await input.read())).toBe('abc');
+    expect(text(PassThrough.prototype.read.call(stream) as Buffer)).toBe('defgh');
+  });
+
   it('leaves the next request on a real socket', async () => {
     const sockets = new Set<Socket>();
     const server: Server = createServer((s) => {
