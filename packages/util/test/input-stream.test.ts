@@ -156,16 +156,12 @@ describe('toInputStream() never reads past contentLength', () => {
   it('puts back what a Readable hands over past the length', async () => {
     // A stream that reports nothing buffered, so the reader falls back to read() and gets
     // everything at once.
-    class Eager extends PassThrough {
-      override get readableLength(): number {
-        return 0;
-      }
-    }
-    const stream = new Eager();
+    const stream = new PassThrough();
+    Object.defineProperty(stream, 'readableLength', { get: () => 0 });
     stream.write(bytes('abcdefgh'));
     const input = toInputStream(stream, { contentLength: 3 });
     expect(text(await input.read())).toBe('abc');
-    expect(text(PassThrough.prototype.read.call(stream) as Buffer)).toBe('defgh');
+    expect(text(stream.read() as Buffer)).toBe('defgh');
   });
 
   it('leaves the next request on a real socket', async () => {
