@@ -123,11 +123,6 @@ export abstract class BaseHandler {
   /** Set by `close()`: the response is over, `write()` and `startResponse()` refuse. */
   #finished = false;
 
-  constructor() {
-    this.startResponse = this.startResponse.bind(this);
-    this.write = this.write.bind(this);
-  }
-
   /**
    * Runs `app` (synchronous or `async`) for one request: sets up the environ, calls the
    * application, sends its body, and closes the body. Errors before the headers are sent become
@@ -142,7 +137,6 @@ export abstract class BaseHandler {
     try {
       const setup = this.setupEnviron();
       if (isThenable(setup)) await setup;
-      // eslint-disable-next-line @typescript-eslint/unbound-method -- bound in the constructor
       const returned = app(this.#environ(), this.startResponse);
       this.result = isThenable(returned) ? await returned : returned;
       const finished = this.finishResponse();
@@ -352,7 +346,8 @@ export abstract class BaseHandler {
   }
 
   /**
-   * The `start_response()` callable (bound). Checks the status (three digits and a space) and
+   * The `start_response()` callable: a property holding an arrow function, so it is bound and
+   * can be handed to the application as it is. Checks the status (three digits and a space) and
    * the headers (string pairs, token names, no control characters, no hop-by-hop header), and
    * stores them; nothing is sent yet. With `excInfo` it replaces headers not yet sent, or
    * throws `excInfo` when they were. Without it, a second call throws.
@@ -361,7 +356,7 @@ export abstract class BaseHandler {
    * @throws WSGIAssertionError on misuse; `excInfo` itself when headers were already sent.
    * @see PEP 3333, "The start_response() Callable"; Python `BaseHandler.start_response()`
    */
-  startResponse(status: string, headers: Array<[string, string]>, excInfo?: unknown): Write {
+  readonly startResponse: StartResponse = (status, headers, excInfo) => {
     if (this.#finished) {
       throw new WSGIAssertionError(
         'ERR_WSGI_RESPONSE_FINISHED',
@@ -379,9 +374,8 @@ export abstract class BaseHandler {
     const list = checkHeaders(headers);
     this.status = checked;
     this.headers = new this.headersClass(list);
-    // eslint-disable-next-line @typescript-eslint/unbound-method -- bound in the constructor
     return this.write;
-  }
+  };
 
   /**
    * Writes the preamble through `_write()`: for an origin server and a modern client the status
@@ -412,7 +406,7 @@ export abstract class BaseHandler {
   }
 
   /**
-   * The `write()` callable (bound). Sends the headers before the first byte (even for empty
+   * The `write()` callable, bound like `startResponse`. Sends the headers before the first byte (even for empty
    * data), then `data`. Calls are sent in order even when they are not awaited.
    *
    * @returns a promise that resolves once `_write()` and `_flush()` are done.
@@ -420,13 +414,13 @@ export abstract class BaseHandler {
    *   `startResponse()` was not called; an error of a synchronous `_write()` is thrown too.
    * @see PEP 3333, "The write() Callable"; Python `BaseHandler.write()`
    */
-  write(data: Uint8Array): Promise<void> {
+  readonly write: Write = (data) => {
     if (!(data instanceof Uint8Array)) {
       throw new WSGIAssertionError('ERR_WSGI_NOT_BYTES', 'write() argument must be a Uint8Array');
     }
     this.#started('write()');
     return this.#push(data) ?? RESOLVED;
-  }
+  };
 
   /** Sends `data` after every write still in flight; a promise only when it is not done yet. */
   #push(data: Uint8Array): Promise<void> | undefined {
@@ -637,7 +631,6 @@ export abstract class BaseHandler {
       if (this.headersSent) return this.close();
       this.status = null;
       this.headers = null;
-      // eslint-disable-next-line @typescript-eslint/unbound-method -- bound in the constructor
       this.result = this.errorOutput(this.#environ(), this.startResponse, error);
       return this.finishResponse();
     });

@@ -23,6 +23,8 @@ export const TESTING_ENVIRON: Readonly<Record<string, string>> = {
 export interface MemoryOptions {
   /** Extra or replaced CGI variables. */
   environ?: Record<string, string>;
+  /** The request body (latin-1), empty by default. */
+  input?: string;
   /** Hooks answer with promises resolved a macrotask later. */
   async?: boolean;
   /** `_write()` throws (or rejects) with this error from the `failAt`-th call on (0-based). */
@@ -91,7 +93,7 @@ export class MemoryHandler extends BaseHandler {
   }
 
   getStdin(): InputStream | Promise<InputStream> {
-    const input = toInputStream(new Uint8Array());
+    const input = toInputStream(Buffer.from(this.#options.input ?? '', 'latin1'));
     return this.#options.async === true ? tick().then(() => input) : input;
   }
 
