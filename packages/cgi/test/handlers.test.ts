@@ -101,6 +101,14 @@ describe('CGIHandler as a CGI script', () => {
     );
   });
 
+  it('exits non-zero when handling the error fails too, even if run() is caught', async () => {
+    const result = await ours({ env: cgiEnv() }, join(FIXTURES, 'double-fault.mjs'));
+    expect(result.code).toBe(1);
+    expect(result.stdout.length).toBe(0);
+    expect(result.stderr).toMatch(/^Error: failure in the application\n/m);
+    expect(result.stderr).toContain('caught: the error page failed too\n');
+  });
+
   it('never reads stdin past CONTENT_LENGTH', async () => {
     const file = join(dir, 'body');
     writeFileSync(file, 'helloEXTRA');
