@@ -5,7 +5,7 @@
  */
 import { inspect } from 'node:util';
 
-import { isHopByHop } from './_pending-util.ts';
+import { isHopByHop } from '@wsgi/util';
 
 import { WSGIAssertionError } from './_errors.ts';
 

@@ -6,7 +6,7 @@
  */
 import { Buffer } from 'node:buffer';
 
-import { FileWrapper, Headers } from '@wsgi/util';
+import { FileWrapper, Headers, guessScheme } from '@wsgi/util';
 import type {
   Application,
   Environ,
@@ -20,11 +20,12 @@ import type {
 
 import { iterate } from './_body.ts';
 import { checkHeaders, checkStatus } from './_checks.ts';
+import { ContentLengthGuard } from './_content-length.ts';
 import { WSGIAssertionError, isClientDisconnect } from './_errors.ts';
 import { formatDateTime } from './_format-date-time.ts';
 import { andThen, isThenable } from './_maybe.ts';
-import { guessScheme } from './_pending-util.ts';
 import { formatTraceback } from './_traceback.ts';
+import { WriteQueue } from './_write-queue.ts';
 
 /** What a hook returns: nothing, or a promise the handler waits for. */
 type Done = void | Promise<void>;
@@ -37,7 +38,6 @@ const ERROR_BODY = Buffer.from(
 );
 /** A first chunk up to this size is copied behind the header block, so one `_write()` sends both. */
 const COALESCE_LIMIT = 16 * 1024;
-const DECLARED_LENGTH = /^[0-9]{1,15}$/;
 
 /** `process.env` as it was when this module loaded (Python reads `os.environ` at import). */
 const OS_ENVIRON: Record<string, string> = Object.fromEntries(
@@ -46,11 +46,6 @@ const OS_ENVIRON: Record<string, string> = Object.fromEntries(
 
 function ignore(): void {
   // A failure seen elsewhere; this copy of it needs no handler.
-}
-
-function declaredLength(headers: Headers): number {
-  const value = headers.get('Content-Length');
-  return value !== undefined && DECLARED_LENGTH.test(value) ? Number(value) : -1;
 }
 
 /**
@@ -110,14 +105,12 @@ export abstract class BaseHandler {
   /** The environ of the request being handled, or `null` outside `run()`. */
   environ: Environ | null = null;
 
-  /** The last queued write still in flight; a failed one stays here, so later writes fail. */
-  #tail: Promise<void> | undefined;
+  /** The writes of the response, in order. */
+  readonly #queue = new WriteQueue((data) => this.#send(data));
+  /** The application's `Content-Length` and what went past it. */
+  readonly #length = new ContentLengthGuard();
   /** Preamble text gathered while `sendHeaders()` builds the header block. */
   #head: string[] | null = null;
-  /** The application's `Content-Length` once headers are sent, else -1. */
-  #limit = -1;
-  /** Body bytes dropped because they went past the declared `Content-Length`. */
-  #excess = 0;
   /** The body last closed, so no body is closed twice. */
   #closedBody: unknown = null;
   /** Set by `close()`: the response is over, `write()` and `startResponse()` refuse. */
@@ -179,9 +172,8 @@ export abstract class BaseHandler {
   setupEnviron(): Done {
     this.#finished = false;
     this.#closedBody = null;
-    this.#tail = undefined;
-    this.#limit = -1;
-    this.#excess = 0;
+    this.#queue.clear();
+    this.#length.clear();
     const environ = { ...this.osEnviron } as Record<string, unknown> as Environ;
     this.environ = environ;
     return andThen(this.addCgiVars(environ), () =>
@@ -254,8 +246,8 @@ export abstract class BaseHandler {
   #iterate(body: unknown): Done {
     return andThen(
       iterate(body, {
-        chunk: (data) => this.#push(data),
-        full: () => this.#excess > 0,
+        chunk: (data) => this.#queue.push(data),
+        full: () => this.#length.full,
       }),
       () => this.#end(),
     );
@@ -263,9 +255,7 @@ export abstract class BaseHandler {
 
   /** Waits for writes still in flight, then finishes the content. */
   #end(): Done {
-    const tail = this.#tail;
-    if (tail !== undefined) return tail.then(() => this.#end());
-    return this.finishContent();
+    return this.#queue.drain(() => this.finishContent());
   }
 
   #abort(error: unknown): Promise<never> | never {
@@ -419,52 +409,21 @@ export abstract class BaseHandler {
       throw new WSGIAssertionError('ERR_WSGI_NOT_BYTES', 'write() argument must be a Uint8Array');
     }
     this.#started('write()');
-    return this.#push(data) ?? RESOLVED;
+    return this.#queue.push(data) ?? RESOLVED;
   };
-
-  /** Sends `data` after every write still in flight; a promise only when it is not done yet. */
-  #push(data: Uint8Array): Promise<void> | undefined {
-    const tail = this.#tail;
-    if (tail === undefined) {
-      const sent = this.#send(data);
-      return isThenable(sent) ? this.#track(sent) : undefined;
-    }
-    return this.#track(tail.then(() => this.#send(data)));
-  }
-
-  #track(pending: Promise<void>): Promise<void> {
-    const tracked = pending.then(() => {
-      if (this.#tail === tracked) this.#tail = undefined;
-    });
-    // The application may drop this promise; the handler still sees a failure through #tail.
-    tracked.catch(ignore);
-    this.#tail = tracked;
-    return tracked;
-  }
 
   #send(data: Uint8Array): Done {
     const headers = this.#started('write()');
     if (!this.headersSent) {
-      this.#limit = declaredLength(headers);
-      this.bytesSent = 0;
-      const first = this.#clip(data);
+      this.#length.start(headers);
+      const first = this.#length.clip(data, 0);
       this.bytesSent = first.length;
       return andThen(this.sendHeaders(first), () => this._flush());
     }
-    const chunk = this.#clip(data);
+    const chunk = this.#length.clip(data, this.bytesSent);
     if (chunk.length === 0) return;
     this.bytesSent += chunk.length;
     return andThen(this._write(chunk), () => this._flush());
-  }
-
-  /** Cuts `data` to what the declared `Content-Length` still allows (API.md, deviation 2). */
-  #clip(data: Uint8Array): Uint8Array {
-    const limit = this.#limit;
-    if (limit < 0) return data;
-    const room = Math.max(0, limit - this.bytesSent);
-    if (data.length <= room) return data;
-    this.#excess += data.length - room;
-    return data.subarray(0, room);
   }
 
   /**
@@ -491,21 +450,13 @@ export abstract class BaseHandler {
     const headers = this.#started('finishContent()');
     if (this.headersSent) return this.#checkLength();
     headers.setDefault('Content-Length', '0');
-    this.#limit = declaredLength(headers);
+    this.#length.start(headers);
     return andThen(this.#checkLength(), () => andThen(this.sendHeaders(), () => this._flush()));
   }
 
   #checkLength(): Done {
-    const declared = this.#limit;
-    if (declared < 0) return;
-    let message: string;
-    if (this.#excess > 0) {
-      message = `Content-Length is ${declared} but the application sent more (at least ${declared + this.#excess} bytes); the excess was not sent\n`;
-    } else if (this.bytesSent < declared && !this.#mayBeShort()) {
-      message = `Content-Length is ${declared} but the application sent ${this.bytesSent} bytes\n`;
-    } else {
-      return;
-    }
+    const message = this.#length.mismatch(this.bytesSent, this.#mayBeShort());
+    if (message === undefined) return;
     const errors = this.environ?.['wsgi.errors'];
     return andThen(errors ?? this.getStderr(), (stream) => {
       stream.write(message);

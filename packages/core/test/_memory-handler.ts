@@ -4,21 +4,10 @@
  */
 import { setImmediate as tick } from 'node:timers/promises';
 
-import { toInputStream } from '@wsgi/util';
+import { setupTestingDefaults, toInputStream } from '@wsgi/util';
 
 import { BaseHandler } from '../src/index.ts';
 import type { Environ, ErrorStream, InputStream } from '../src/index.ts';
-
-/** The defaults of `wsgiref.util.setup_testing_defaults` for the CGI variables. */
-export const TESTING_ENVIRON: Readonly<Record<string, string>> = {
-  SERVER_NAME: '127.0.0.1',
-  SERVER_PROTOCOL: 'HTTP/1.0',
-  HTTP_HOST: '127.0.0.1',
-  REQUEST_METHOD: 'GET',
-  SCRIPT_NAME: '',
-  PATH_INFO: '/',
-  SERVER_PORT: '80',
-};
 
 export interface MemoryOptions {
   /** Extra or replaced CGI variables. */
@@ -102,7 +91,12 @@ export class MemoryHandler extends BaseHandler {
   }
 
   addCgiVars(environ: Environ): void | Promise<void> {
-    Object.assign(environ, TESTING_ENVIRON, this.#options.environ);
+    // The CGI variables of setup_testing_defaults(), as wsgiref's test handler gets them.
+    const base: Record<string, unknown> = { ...this.#options.environ };
+    setupTestingDefaults(base);
+    for (const [key, value] of Object.entries(base)) {
+      if (!key.startsWith('wsgi.')) environ[key] = value;
+    }
     if (this.#options.async === true) return tick().then(() => undefined);
   }
 }

@@ -1,0 +1,58 @@
+/**
+ * Keeps writes in order: a write starts only once the one before it is done, whether or not
+ * the application awaited it. Writes to a synchronous transport run at once, with no promise.
+ *
+ * @module
+ */
+import { isThenable } from './_maybe.ts';
+
+type Done = void | Promise<void>;
+
+function ignore(): void {
+  // The failure stays in the queue, where the handler sees it; this copy needs no handler.
+}
+
+/** An ordered queue of writes through one `send` function. */
+export class WriteQueue {
+  readonly #send: (data: Uint8Array) => Done;
+  /** The last write still in flight; a failed one stays, so later writes fail with it. */
+  #tail: Promise<void> | undefined;
+
+  constructor(send: (data: Uint8Array) => Done) {
+    this.#send = send;
+  }
+
+  /**
+   * Sends `data` now when nothing is in flight, else after the last write. Returns a promise
+   * only when the write is not done yet; a synchronous failure is thrown.
+   */
+  push(data: Uint8Array): Promise<void> | undefined {
+    const tail = this.#tail;
+    if (tail === undefined) {
+      const sent = this.#send(data);
+      return isThenable(sent) ? this.#track(sent) : undefined;
+    }
+    return this.#track(tail.then(() => this.#send(data)));
+  }
+
+  /** Calls `next` once every write is done (at once when none is in flight); rejects on a failed one. */
+  drain<R>(next: () => R | Promise<R>): R | Promise<R> {
+    const tail = this.#tail;
+    return tail === undefined ? next() : tail.then(() => this.drain(next));
+  }
+
+  /** Forgets every write, for a new response. */
+  clear(): void {
+    this.#tail = undefined;
+  }
+
+  #track(pending: Promise<void>): Promise<void> {
+    const tracked = pending.then(() => {
+      if (this.#tail === tracked) this.#tail = undefined;
+    });
+    // The application may drop this promise; the handler still sees a failure through drain().
+    tracked.catch(ignore);
+    this.#tail = tracked;
+    return tracked;
+  }
+}
