@@ -212,19 +212,27 @@ describe('CGIHandler as a CGI script', () => {
   });
 
   it('writes a 50 MiB response only as fast as the web server reads it', async () => {
-    let stderr = '';
     let producedWhilePaused = -1;
     let received = 0;
     const result = await ours({
       env: cgiEnv({ PATH_INFO: '/stream', QUERY_STRING: '50', HTTP_X_REQUEST_ID: 'big' }),
-      onSpawn: (child) => child.stderr.on('data', (chunk: string) => (stderr += chunk)),
       onStdout: (stdout) => {
         stdout.pause();
         stdout.on('data', (chunk: Buffer) => (received += chunk.length));
-        setTimeout(() => {
-          producedWhilePaused = progress(stderr, 'block=');
-          stdout.resume();
-        }, 500);
+      },
+      onSpawn: (child) => {
+        let stderrSoFar = '';
+        child.stderr.on('data', (chunk: string) => (stderrSoFar += chunk));
+        // Once the first block is out, give the script time to run ahead if it could.
+        waitForText(child.stderr, /block=0\n/)
+          .then(() => new Promise((resolve) => setTimeout(resolve, 500)))
+          .then(
+            () => {
+              producedWhilePaused = progress(stderrSoFar, 'block=');
+              child.stdout.resume();
+            },
+            () => child.kill(),
+          );
       },
     });
     expect(result.code).toBe(0);
