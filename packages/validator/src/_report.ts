@@ -55,7 +55,7 @@ export class Reporter {
     const { onFinding, onWarning, collect } = this.#sinks;
     onFinding?.(warning);
     if (onWarning !== undefined) onWarning(warning);
-    else if (!collect) process.emitWarning(warning.message, { type: 'WSGIWarning', code });
+    else if (!collect) process.emitWarning(warning.message, 'WSGIWarning');
   }
 }
 

@@ -30,7 +30,8 @@ export interface ValidatorOptions {
   mode?: 'throw' | 'collect' | undefined;
   /**
    * Receives every `WSGIWarning`. Without it, warnings are emitted with
-   * `process.emitWarning(message, { type: 'WSGIWarning', code })`, except in collect mode.
+   * `process.emitWarning(message, 'WSGIWarning')` (the message starts with the
+   * `[code]`), except in collect mode.
    */
   onWarning?: ((warning: WSGIWarning) => void) | undefined;
   /** Receives every finding, error or warning, in either mode. Required in collect mode. */

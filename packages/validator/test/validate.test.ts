@@ -101,11 +101,11 @@ describe('warnings', () => {
     await drive(app);
     expect(emit).toHaveBeenCalledTimes(1);
     expect(emit.mock.calls[0]?.[0]).toMatch(/^\[status\.reason\] .*'200'/);
-    expect(emit.mock.calls[0]?.[1]).toEqual({ type: 'WSGIWarning', code: 'status.reason' });
+    expect(emit.mock.calls[0]?.[1]).toBe('WSGIWarning');
   });
 
   it('reach a real process warning listener with their type and code', async () => {
-    const seen = new Promise<Error & { code?: string }>((resolve) => {
+    const seen = new Promise<Error>((resolve) => {
       process.once('warning', resolve);
     });
     const environ = makeEnviron();
@@ -113,7 +113,7 @@ describe('warnings', () => {
     await drive(validator(hello), environ);
     const warning = await seen;
     expect(warning.name).toBe('WSGIWarning');
-    expect(warning.code).toBe('environ.query-string-missing');
+    expect(warning.message).toMatch(/^\[environ\.query-string-missing\] /);
   });
 });
 
