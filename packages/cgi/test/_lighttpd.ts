@@ -143,8 +143,8 @@ export async function startLighttpd(binary: string): Promise<Lighttpd> {
     const port = await freePort();
     const conf = join(dir, 'lighttpd.conf');
     await writeFile(conf, config(dir, port));
-    // As when lighttpd runs as a daemon, its stderr (and so every CGI script's stderr, the
-    // application's tracebacks) goes to the error log.
+    // In the foreground, lighttpd hands its own stderr to the CGI scripts (a daemon would use
+    // server.breakagelog): point it at the error log, so the tracebacks land there.
     const log = await open(errorLog, 'a');
     const child = spawn(binary, ['-D', '-f', conf], { stdio: ['ignore', 'ignore', log.fd] });
     await log.close();
