@@ -20,9 +20,10 @@ function checkSize(report: Reporter, method: string, args: readonly unknown[]): 
   }
 }
 
-function checkChunk(report: Reporter, method: string, chunk: unknown): void {
+/** `source` names where the chunk came from, e.g. `'wsgi.input.read()'`. */
+function checkChunk(report: Reporter, source: string, chunk: unknown): void {
   if (!(chunk instanceof Uint8Array)) {
-    report.fail('input.result', `wsgi.input.${method}() must give a Uint8Array: ${show(chunk)}`);
+    report.fail('input.result', `${source} must give a Uint8Array: ${show(chunk)}`);
   }
 }
 
@@ -45,14 +46,14 @@ export class CheckedInput extends CheckedStream<InputStream> implements InputStr
   async read(...args: [size?: number]): Promise<Uint8Array> {
     checkSize(this.report, 'read', args);
     const chunk = await this.stream.read(...args);
-    checkChunk(this.report, 'read', chunk);
+    checkChunk(this.report, 'wsgi.input.read()', chunk);
     return chunk;
   }
 
   async readline(...args: [size?: number]): Promise<Uint8Array> {
     checkSize(this.report, 'readline', args);
     const line = await this.stream.readline(...args);
-    checkChunk(this.report, 'readline', line);
+    checkChunk(this.report, 'wsgi.input.readline()', line);
     return line;
   }
 
@@ -62,14 +63,14 @@ export class CheckedInput extends CheckedStream<InputStream> implements InputStr
     if (!Array.isArray(lines)) {
       this.report.fail('input.result', `wsgi.input.readlines() must give an array: ${show(lines)}`);
     } else {
-      for (const line of lines) checkChunk(this.report, 'readlines', line);
+      for (const line of lines) checkChunk(this.report, 'wsgi.input.readlines()', line);
     }
     return lines as Uint8Array[];
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     for await (const line of this.stream) {
-      checkChunk(this.report, 'iteration', line);
+      checkChunk(this.report, 'iterating wsgi.input', line);
       yield line;
     }
   }

@@ -402,3 +402,120 @@ describe('body.not-closed', () => {
     expect(await dropped(() => [Buffer.from('x')], true)).toEqual([]);
   });
 });
+
+describe('faults in the application', () => {
+  const serving = (body: unknown): Promise<ResponseBody> =>
+    Promise.resolve(
+      validator((_environ, startResponse) => {
+        startResponse('200 OK', TEXT);
+        return body as ResponseBody;
+      })(makeEnviron(), () => async () => {}),
+    );
+
+  it('lets an error thrown while iterating a body through, sync and async', async () => {
+    const boom = new Error('boom');
+    const sync = await serving(
+      (function* () {
+        yield Buffer.from('a');
+        throw boom;
+      })(),
+    );
+    expect(() => [...(sync as Iterable<Uint8Array>)]).toThrow(boom);
+    const async = await serving(
+      (async function* () {
+        yield await Promise.resolve(Buffer.from('a'));
+        throw boom;
+      })(),
+    );
+    const read = async (): Promise<void> => {
+      for await (const chunk of async as AsyncIterable<Uint8Array>) expect(chunk).toHaveLength(1);
+    };
+    await expect(read()).rejects.toBe(boom);
+    await sync.close?.();
+    await async.close?.();
+  });
+
+  it("lets an error of the body's close() through", async () => {
+    const boom = new Error('close failed');
+    const body = await serving(
+      Object.assign([Buffer.from('a')], {
+        close: () => {
+          throw boom;
+        },
+      }),
+    );
+    expect(() => body.close?.()).toThrow(boom);
+  });
+
+  it('ends an async body left early with return()', async () => {
+    const events: string[] = [];
+    const body = await serving(
+      (async function* () {
+        try {
+          yield await Promise.resolve(Buffer.from('a'));
+          yield Buffer.from('b');
+        } finally {
+          events.push('finally');
+        }
+      })(),
+    );
+    for await (const chunk of body as AsyncIterable<Uint8Array>) {
+      expect(String(chunk)).toBe('a');
+      break;
+    }
+    expect(events).toEqual(['finally']);
+    await body.close?.();
+  });
+
+  it('rejects an async application that resolves to no body', async () => {
+    const app = validator(async (_environ, startResponse) => {
+      startResponse('200 OK', TEXT);
+      const nothing: unknown = await Promise.resolve(null);
+      return nothing as ResponseBody;
+    });
+    await expect(app(makeEnviron(), () => async () => {})).rejects.toMatchObject({
+      code: 'body.type',
+    });
+  });
+
+  it('reports an async body item that is not bytes, and reading after close()', async () => {
+    const { app, findings } = collecting((_environ, startResponse) => {
+      startResponse('200 OK', TEXT);
+      return (async function* () {
+        yield await Promise.resolve('text' as unknown as Uint8Array);
+      })();
+    });
+    const body = (await app(makeEnviron(), () => async () => {})) as AsyncIterable<Uint8Array> &
+      ResponseBody;
+    const items: unknown[] = [];
+    for await (const item of body) items.push(item);
+    await body.close?.();
+    for await (const item of body) items.push(item);
+    expect(items).toEqual(['text']);
+    expect(findings.map((f) => f.code)).toEqual(['body.item', 'body.after-close']);
+  });
+
+  it('reports wsgi.input that gives lines that are not bytes, or readlines() no array', async () => {
+    const { app, findings } = collecting(async (environ, startResponse) => {
+      for await (const line of environ['wsgi.input']) expect(line).toBe('one\n');
+      await environ['wsgi.input'].readlines();
+      startResponse('200 OK', TEXT);
+      return [];
+    });
+    const environ = makeEnviron();
+    environ['wsgi.input'] = {
+      read: () => Promise.resolve(new Uint8Array(0)),
+      readline: () => Promise.resolve(new Uint8Array(0)),
+      readlines: () => Promise.resolve('one\n' as never),
+      async *[Symbol.asyncIterator]() {
+        yield await Promise.resolve('one\n' as never);
+      },
+    };
+    await drive(app, environ);
+    expect(findings.map((f) => f.code)).toEqual(['input.result', 'input.result']);
+    expect(findings.map((f) => f.message)).toEqual([
+      "[input.result] iterating wsgi.input must give a Uint8Array: 'one\\n'",
+      "[input.result] wsgi.input.readlines() must give an array: 'one\\n'",
+    ]);
+  });
+});
