@@ -12,6 +12,7 @@ import type { Application, ErrorStream } from '@wsgi/util';
 import { buildEnviron } from './_environ.ts';
 import { declaredTooLarge, RequestInput } from './_input.ts';
 import { formatLogLine } from './_log.ts';
+import { refusal } from './_request-checks.ts';
 import { ServerHandler } from './server-handler.ts';
 import type { WSGIServer } from './simple-server.ts';
 
@@ -97,6 +98,8 @@ export class WSGIRequestHandler {
   handle(): Promise<void> {
     const { request: req, server } = this;
     const options = server.options;
+    const refused = refusal(req);
+    if (refused !== undefined) return this.sendError(refused[0], refused[1]);
     if (req.rawHeaders.length > options.maxHeaderCount * 2) {
       return this.sendError(431, 'Request Header Fields Too Large');
     }

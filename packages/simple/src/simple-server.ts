@@ -6,7 +6,7 @@
 import { promises as dns } from 'node:dns';
 import { createServer } from 'node:http';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { hostname } from 'node:os';
 
 import type { Application } from '@wsgi/util';
@@ -44,7 +44,7 @@ async function fullyQualifiedName(host: string, address: string): Promise<string
  * with an error page loses its connection, and the server stays up.
  */
 export function createRequestListener(server: WSGIServer): RequestListener {
-  return (req: IncomingMessage, res: ServerResponse): void => {
+  const run = (req: IncomingMessage, res: ServerResponse): void => {
     const Handler = server.handlerClass;
     const done = (): void => {
       if (!res.writableEnded && !res.destroyed) res.destroy();
@@ -59,6 +59,23 @@ export function createRequestListener(server: WSGIServer): RequestListener {
       process.stderr.write(`WSGIServer: ${String(error)}\n`);
       done();
     }
+  };
+  // The response each connection is answering, in order.
+  const latest = new WeakMap<Socket, ServerResponse>();
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const socket = req.socket;
+    const previous = latest.get(socket);
+    latest.set(socket, res);
+    // RFC 9112 §9.6: after a response that closes the connection, no further request on it is
+    // processed. A pipelined request waits until the one before it is answered, and is dropped
+    // if that answer ended the connection (a refusal, an unread body, shutting down).
+    const start = (): void => {
+      if (!socket.destroyed && !socket.writableEnded) run(req, res);
+    };
+    // `destroyed` is set when a response emits `close`, after node:http has ended a connection
+    // whose response said "close" (`writableFinished` is too early: it holds once written).
+    if (previous === undefined || previous.destroyed) start();
+    else previous.once('close', start);
   };
 }
 
@@ -100,7 +117,9 @@ export class WSGIServer {
     const server = createServer({
       insecureHTTPParser: false,
       maxHeaderSize: resolved.maxHeaderSize,
-      requireHostHeader: true,
+      // Host is checked with the rest of the head (_request-checks.ts), so a refusal closes
+      // the connection before a pipelined request behind it is run.
+      requireHostHeader: false,
       headersTimeout: Math.min(resolved.headersTimeout, resolved.requestTimeout || Infinity),
       requestTimeout: resolved.requestTimeout,
       keepAliveTimeout: resolved.keepAliveTimeout,

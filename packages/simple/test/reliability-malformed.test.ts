@@ -1,0 +1,259 @@
+/**
+ * Malformed requests and request smuggling: every request here must get exactly one 4xx/5xx
+ * answer, then the connection closes, and neither it nor the request hidden behind it reaches
+ * the application. Each is sent in one write, byte by byte, and split at every CR and LF.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+
+import type { Application } from '@wsgi/util';
+
+import { teardown } from './_http.ts';
+import { countingServer, expectRefused, expectServing, MODES, send } from './_raw.ts';
+
+afterEach(teardown);
+
+/** A complete request after the bad one: if it were ever parsed, the application would see it. */
+const SMUGGLED = 'GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n';
+
+interface Case {
+  name: string;
+  /** The request, without the smuggled one after it. */
+  raw: string;
+  /** The only statuses allowed; any 4xx/5xx when absent. */
+  statuses?: readonly number[];
+}
+
+// RFC 9112 §6.3 (message body length), §6.1 (Transfer-Encoding), §11.2 (smuggling).
+const FRAMING: Case[] = [
+  {
+    // §6.1: Content-Length with Transfer-Encoding; §6.3 item 3: a server MAY reject, and must close.
+    name: 'Content-Length with Transfer-Encoding: chunked',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+  },
+  {
+    name: 'Transfer-Encoding: chunked then Content-Length',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n',
+  },
+  {
+    // §6.3 item 5: differing Content-Length values are an unrecoverable framing error.
+    name: 'two different Content-Length fields',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd',
+  },
+  {
+    name: 'two equal Content-Length fields',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nContent-Length: 4\r\n\r\nabcd',
+  },
+  {
+    name: 'Content-Length list',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4, 4\r\n\r\nabcd',
+  },
+  {
+    name: 'Content-Length with a sign',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +4\r\n\r\nabcd',
+  },
+  {
+    name: 'negative Content-Length',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\nabcd',
+  },
+  {
+    name: 'hex Content-Length',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0x4\r\n\r\nabcd',
+  },
+  {
+    name: 'Content-Length with a space inside',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1 2\r\n\r\nabcd',
+  },
+  { name: 'empty Content-Length', raw: 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n\r\n' },
+  {
+    name: 'Content-Length past 2^53',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\nabcd',
+  },
+  {
+    // §6.1: in a request, chunked must be the final coding, else 400 and close.
+    name: 'Transfer-Encoding: identity',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n',
+  },
+  {
+    name: 'Transfer-Encoding: xchunked',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n',
+  },
+  {
+    name: 'Transfer-Encoding: chunked, gzip',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n',
+  },
+  {
+    name: 'Transfer-Encoding split over two fields, chunked first',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n',
+  },
+  {
+    // §5.1: no whitespace between field name and colon; a server MUST answer 400.
+    name: 'space before the colon of Transfer-Encoding',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n',
+  },
+  {
+    name: 'vertical tab in Transfer-Encoding',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\x0bchunked\r\n\r\n0\r\n\r\n',
+  },
+  {
+    // §6.1: a Transfer-Encoding in an HTTP/1.0 message means faulty framing.
+    name: 'Transfer-Encoding in HTTP/1.0',
+    raw: 'POST / HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+  },
+];
+
+// RFC 9112 §7.1 (chunked coding), §7.1.1 (chunk extensions).
+const CHUNKS: Case[] = [
+  {
+    name: 'chunk size not hex',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n',
+  },
+  {
+    name: 'negative chunk size',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nab\r\n0\r\n\r\n',
+  },
+  {
+    name: '0x chunk size',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0x2\r\nab\r\n0\r\n\r\n',
+  },
+  {
+    name: 'chunk size overflowing 64 bits',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1ffffffffffffffff\r\nab\r\n0\r\n\r\n',
+  },
+  {
+    name: 'chunk data longer than its size',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabcd\r\n0\r\n\r\n',
+  },
+  {
+    name: 'chunk size then a bare LF',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\nab\r\n0\r\n\r\n',
+  },
+  {
+    name: 'chunk extension with a bare LF',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;a=\nb\r\nab\r\n0\r\n\r\n',
+  },
+  {
+    name: 'chunk extension with a control byte',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;a\x01\r\nab\r\n0\r\n\r\n',
+  },
+  {
+    name: 'chunk extension with an unclosed quote',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;a="b\r\nab\r\n0\r\n\r\n',
+  },
+  {
+    name: 'space inside the chunk size',
+    raw: 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1 2\r\nab\r\n0\r\n\r\n',
+  },
+  {
+    name: 'chunk extensions past 16 KiB',
+    raw: `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;${'a'.repeat(20_000)}\r\nab\r\n0\r\n\r\n`,
+    statuses: [400, 413],
+  },
+];
+
+// RFC 9112 §2.2 (bare CR), §5.1 (field syntax), §5.2 (obs-fold), RFC 9110 §5.5 (field values).
+const FIELDS: Case[] = [
+  {
+    name: 'bare CR inside a field value',
+    raw: 'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rX-B: b\r\n\r\n',
+  },
+  { name: 'bare CR ending a field', raw: 'GET / HTTP/1.1\r\nHost: x\rX-A: a\r\n\r\n' },
+  { name: 'CR CR LF', raw: 'GET / HTTP/1.1\r\nHost: x\r\r\n\r\n' },
+  {
+    name: 'obs-fold (a line starting with a space)',
+    raw: 'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n',
+  },
+  { name: 'obs-fold with a tab', raw: 'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n\tb\r\n\r\n' },
+  { name: 'a first field line starting with a space', raw: 'GET / HTTP/1.1\r\n Host: x\r\n\r\n' },
+  { name: 'NUL in a field value', raw: 'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n' },
+  {
+    name: 'control byte in a field value',
+    raw: 'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x07b\r\n\r\n',
+  },
+  { name: 'DEL in a field value', raw: 'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x7fb\r\n\r\n' },
+  { name: 'NUL in a field name', raw: 'GET / HTTP/1.1\r\nHost: x\r\nX\x00A: a\r\n\r\n' },
+  { name: 'space in a field name', raw: 'GET / HTTP/1.1\r\nHost: x\r\nX A: a\r\n\r\n' },
+  { name: 'empty field name', raw: 'GET / HTTP/1.1\r\nHost: x\r\n: a\r\n\r\n' },
+  { name: 'field line without a colon', raw: 'GET / HTTP/1.1\r\nHost: x\r\nX-A\r\n\r\n' },
+  { name: 'space before a colon', raw: 'GET / HTTP/1.1\r\nHost: x\r\nX-A : a\r\n\r\n' },
+  { name: 'non-token byte in a field name', raw: 'GET / HTTP/1.1\r\nHost: x\r\nX(A): a\r\n\r\n' },
+];
+
+// RFC 9112 §3.2 (Host), §3 (request line), §2.3 (version), RFC 9110 §9.1 (method token).
+const REQUEST_LINES: Case[] = [
+  // §3.2: more than one Host, or an invalid Host value, MUST get 400.
+  { name: 'two Host fields', raw: 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', statuses: [400] },
+  {
+    name: 'two equal Host fields',
+    raw: 'GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n',
+    statuses: [400],
+  },
+  {
+    name: 'two Host fields in HTTP/1.0',
+    raw: 'GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n',
+    statuses: [400],
+  },
+  { name: 'a Host with a space', raw: 'GET / HTTP/1.1\r\nHost: a b\r\n\r\n', statuses: [400] },
+  { name: 'a Host with a slash', raw: 'GET / HTTP/1.1\r\nHost: a/b\r\n\r\n', statuses: [400] },
+  { name: 'a Host with userinfo', raw: 'GET / HTTP/1.1\r\nHost: u@a\r\n\r\n', statuses: [400] },
+  { name: 'no Host in HTTP/1.1', raw: 'GET / HTTP/1.1\r\nX-A: a\r\n\r\n', statuses: [400] },
+  { name: 'a tab between method and target', raw: 'GET\t/ HTTP/1.1\r\nHost: x\r\n\r\n' },
+  { name: 'text after the version', raw: 'GET / HTTP/1.1 x\r\nHost: x\r\n\r\n' },
+  { name: 'lower-case protocol name', raw: 'GET / http/1.1\r\nHost: x\r\n\r\n' },
+  { name: 'version 1.10', raw: 'GET / HTTP/1.10\r\nHost: x\r\n\r\n' },
+  { name: 'version 2.0 over HTTP/1 framing', raw: 'GET / HTTP/2.0\r\nHost: x\r\n\r\n' },
+  { name: 'version 0.9 request line', raw: 'GET /\r\nHost: x\r\n\r\n' },
+  { name: 'version 1.1 with spaces', raw: 'GET / HTTP/ 1.1\r\nHost: x\r\n\r\n' },
+  { name: 'a method with a non-token byte', raw: 'G@T / HTTP/1.1\r\nHost: x\r\n\r\n' },
+  { name: 'NUL in the target', raw: 'GET /a\x00b HTTP/1.1\r\nHost: x\r\n\r\n' },
+  { name: 'a control byte in the target', raw: 'GET /a\x01b HTTP/1.1\r\nHost: x\r\n\r\n' },
+  { name: 'a bare LF request line', raw: 'GET / HTTP/1.1\nHost: x\r\n\r\n' },
+  { name: 'a bare CR request line', raw: 'GET / HTTP/1.1\rHost: x\r\n\r\n' },
+  { name: 'binary garbage', raw: '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03' },
+];
+
+/** Reads the whole body before answering, so a broken body is found while the request runs. */
+const reader: Application = async (environ, startResponse) => {
+  const body = await environ['wsgi.input'].read();
+  startResponse('200 OK', [['Content-Type', 'text/plain']]);
+  return [body];
+};
+
+/**
+ * Sends each case three ways. A head the server refuses never reaches the application. A body
+ * is only parsed as it is read, after the application was called: then the read fails, the
+ * application is called once per connection for the first request and never for the one behind it.
+ */
+function run(cases: Case[], { body = false } = {}): void {
+  it.each(cases)('$name', async ({ name, raw, statuses }) => {
+    const { port, calls, errors } = await countingServer({}, body ? reader : undefined);
+    for (const mode of MODES) {
+      const result = await send(port, raw + SMUGGLED, mode);
+      expectRefused(result, `${name} (${mode})`, statuses);
+    }
+    if (body) {
+      expect(calls.paths.filter((path) => path !== '/')).toEqual([]);
+    } else {
+      expect(calls.app, `${name}: the application was called for ${calls.paths.join(', ')}`).toBe(
+        0,
+      );
+    }
+    expect(errors.text).not.toMatch(/\n\s+at /);
+    await expectServing(port);
+  });
+}
+
+describe('request framing and smuggling (RFC 9112 §6)', () => {
+  run(FRAMING);
+});
+
+describe('chunked bodies (RFC 9112 §7.1)', () => {
+  run(CHUNKS, { body: true });
+});
+
+describe('field lines (RFC 9112 §5, RFC 9110 §5.5)', () => {
+  run(FIELDS);
+});
+
+describe('request lines and Host (RFC 9112 §3)', () => {
+  run(REQUEST_LINES);
+});
