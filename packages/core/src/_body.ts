@@ -108,6 +108,8 @@ function method(value: object, key: symbol): unknown {
  *   not a `Uint8Array`.
  */
 export function iterate(body: unknown, sink: BodySink): Done {
+  // The common body first, without the symbol lookups below.
+  if (Array.isArray(body)) return pump(body.values(), sink);
   if (typeof body === 'object' && body !== null && !(body instanceof Uint8Array)) {
     if (typeof method(body, Symbol.asyncIterator) === 'function') {
       return pumpAsync(body as AsyncIterable<unknown>, sink);

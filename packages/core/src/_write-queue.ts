@@ -41,6 +41,11 @@ export class WriteQueue {
     return tail === undefined ? next() : tail.then(() => this.drain(next));
   }
 
+  /** A promise that settles (never rejects) once every write is done, or `undefined` if none is in flight. */
+  settled(): Promise<void> | undefined {
+    return this.#tail?.then(ignore, ignore);
+  }
+
   /** Forgets every write, for a new response. */
   clear(): void {
     this.#tail = undefined;

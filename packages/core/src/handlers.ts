@@ -152,6 +152,7 @@ export abstract class BaseHandler {
 
   async #closeQuietly(): Promise<void> {
     if (this.#finished) return;
+    await this.#queue.settled();
     try {
       const closing = this.close();
       if (isThenable(closing)) await closing;
@@ -579,7 +580,8 @@ export abstract class BaseHandler {
    */
   handleError(error: unknown): Done {
     return andThen(this.logException(error), () => {
-      if (this.headersSent) return this.close();
+      // Writes still in flight end (or fail) before the response is closed.
+      if (this.headersSent) return andThen(this.#queue.settled(), () => this.close());
       this.status = null;
       this.headers = null;
       this.result = this.errorOutput(this.#environ(), this.startResponse, error);

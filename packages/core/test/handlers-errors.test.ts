@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { isClientDisconnect } from '../src/index.ts';
-import type { Application, ResponseBody } from '../src/index.ts';
+import type { Application, ResponseBody, StartResponse } from '../src/index.ts';
 import { MemoryHandler, codedError } from './_memory-handler.ts';
 import type { MemoryOptions } from './_memory-handler.ts';
 
@@ -144,6 +144,24 @@ describe('errors before the headers are sent', () => {
     });
     expect(handler.output).toBe(ERROR_PAGE);
     expect(handler.errors.text).toBe("Uncaught 'a string'\n");
+  });
+
+  it('let an errorOutput() override start a fresh response without excInfo', async () => {
+    class Custom extends MemoryHandler {
+      override errorOutput(_e: unknown, startResponse: StartResponse): ResponseBody {
+        startResponse('502 Bad Gateway', [['Content-Type', 'text/plain']]);
+        return [enc('upstream failed')];
+      }
+    }
+    const handler = new Custom();
+    handler.originServer = false;
+    await handler.run((_e, s) => {
+      s('200 OK', [['X-Partial', '1']]);
+      throw new Error('upstream');
+    });
+    expect(handler.output).toBe(
+      'Status: 502 Bad Gateway\r\nContent-Type: text/plain\r\nContent-Length: 15\r\n\r\nupstream failed',
+    );
   });
 
   it('log where getStderr() says, and can be retargeted by overriding logException()', async () => {
@@ -327,6 +345,29 @@ describe('the body is closed exactly once', () => {
     expect(handler.status).toBeNull();
   });
 
+  it('calling close() once when logging the close failure fails too', async () => {
+    class Broken extends MemoryHandler {
+      closes = 0;
+      override logException(): void {
+        throw new Error('cannot log');
+      }
+      override close(): void | Promise<void> {
+        this.closes += 1;
+        return super.close();
+      }
+    }
+    const body = Object.assign([enc('a')], {
+      close: () => {
+        throw new Error('close failed');
+      },
+    });
+    const handler = new Broken();
+    handler.originServer = false;
+    await expect(handler.run(appReturning(body))).rejects.toThrow('cannot log');
+    expect(handler.closes).toBe(1);
+    expect(handler.output).toBe('Status: 200 OK\r\nContent-Length: 1\r\n\r\na');
+  });
+
   it('when close() of the body itself throws during an error', async () => {
     const body = Object.assign(new Tracked([enc('a'), 'bad']), {
       close(this: Tracked): void {
@@ -427,6 +468,48 @@ describe('a client that went away', () => {
       { failWith: codedError('EPIPE'), async: true },
     );
     expect(handler.errors.text).toBe('');
+  });
+
+  it('leaves no unhandled rejection when the application drops a failed write and throws', async () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', record);
+    try {
+      const events: string[] = [];
+      class Failing extends MemoryHandler {
+        override _write(): Promise<void> {
+          return new Promise((_resolve, reject) =>
+            setTimeout(() => {
+              events.push('write failed');
+              reject(new Error('transport failed'));
+            }, 2),
+          );
+        }
+        override close(): void | Promise<void> {
+          events.push('closed');
+          return super.close();
+        }
+      }
+      const handler = new Failing();
+      handler.originServer = false;
+      await handler.run((_e, s) => {
+        void s('200 OK', [])(enc('a'));
+        throw new Error('app failed after write');
+      });
+      // The write in flight ended before the response was closed.
+      expect(events).toEqual(['write failed', 'closed']);
+      expect(handler.errors.text).toMatch(/^Error: app failed after write/);
+      // A dropped write() promise outside run() is no unhandled rejection either.
+      const direct = new MemoryHandler({ async: true, failWith: new Error('dropped') });
+      await direct.setupEnviron();
+      void direct.startResponse('200 OK', [])(enc('x'));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
   });
 
   it('is recognised by isClientDisconnect()', () => {

@@ -286,6 +286,31 @@ describe('write()', () => {
     expect(settled).toEqual(['1', '2']);
   });
 
+  it('finishes the response only after writes the application did not await', async () => {
+    const events: string[] = [];
+    class Recording extends MemoryHandler {
+      override _write(data: Uint8Array): Promise<void> {
+        this.writes.push(Uint8Array.from(data));
+        return new Promise((resolve) =>
+          setTimeout(() => {
+            events.push(`written ${Buffer.from(data).toString('latin1').slice(-1)}`);
+            resolve();
+          }, 2),
+        );
+      }
+    }
+    const handler = new Recording();
+    handler.originServer = false;
+    await handler.run((_e, s) => {
+      const write = s('200 OK', []);
+      void write(enc('a'));
+      void write(enc('b'));
+      return Object.assign([], { close: () => void events.push('closed') });
+    });
+    expect(events).toEqual(['written a', 'written b', 'closed']);
+    expect(handler.output).toBe('Status: 200 OK\r\n\r\nab');
+  });
+
   it('works when detached from the handler (it is bound)', async () => {
     const handler = await runCgi((_e, s) => {
       const { write } = { write: s('200 OK', []) };
