@@ -340,6 +340,14 @@ describe('a valid application', () => {
     expect(lines).toEqual(['a\n', 'b\n']);
   });
 
+  it('leaves lazy extension keys of the environ unread', async () => {
+    const environ = makeEnviron();
+    const getter = vi.fn(() => 'made');
+    Object.defineProperty(environ, 'x_server.signal', { get: getter, enumerable: true });
+    await drive(validator(hello), environ);
+    expect(getter).not.toHaveBeenCalled();
+  });
+
   it('can be wrapped twice', async () => {
     const response = await drive(validator(validator(hello)));
     expect(Buffer.concat(response.chunks).toString()).toBe('Hello world!');
