@@ -19,7 +19,15 @@ mkdirSync(dir, { recursive: true });
 const server = await startServer({
   name: kind,
   command: process.execPath,
-  args: ['--cpu-prof', '--cpu-prof-dir', dir, join(benchDir, 'servers', 'node.mjs'), kind],
+  args: [
+    '--cpu-prof',
+    '--cpu-prof-interval',
+    process.env['BENCH_PROF_INTERVAL'] ?? '200',
+    '--cpu-prof-dir',
+    dir,
+    join(benchDir, 'servers', 'node.mjs'),
+    kind,
+  ],
   env: {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
     NODE_ENV: 'production',
@@ -29,7 +37,7 @@ const server = await startServer({
 });
 const gen = loadGenerator();
 const url = `http://127.0.0.1:${server.port}/`;
-await httpLoad(gen, { url, connections: Number(connectionsArg), seconds: 1 });
+const warm = await httpLoad(gen, { url, connections: Number(connectionsArg), seconds: 1 });
 const cpu0 = cpuSeconds(server.pid);
 const r = await httpLoad(gen, {
   url,
@@ -54,11 +62,14 @@ const key = (n) => {
   return `${functionName || '(anonymous)'} ${where}`.trim();
 };
 const self = new Map();
+const byFile = new Map();
 const total = new Map();
 const walk = (node, seen) => {
   const k = key(node);
   let sum = node.hitCount ?? 0;
   self.set(k, (self.get(k) ?? 0) + sum);
+  const f = k.includes(' ') ? k.slice(k.indexOf(' ') + 1).replace(/:\d+$/, '') : k;
+  byFile.set(f, (byFile.get(f) ?? 0) + sum);
   const inner = new Set(seen).add(k);
   for (const id of node.children ?? []) sum += walk(byId.get(id), inner);
   if (!seen.has(k)) total.set(k, (total.get(k) ?? 0) + sum);
@@ -66,6 +77,8 @@ const walk = (node, seen) => {
 };
 walk(profile.nodes[0], new Set());
 const all = profile.samples.length;
+// The profile covers the warm-up too: per-request figures divide by both loads' requests.
+const requests = warm.requests + r.requests;
 const top = (map, n) =>
   [...map.entries()]
     .sort((a, b) => b[1] - a[1])
@@ -73,9 +86,15 @@ const top = (map, n) =>
     .map(([k, hits]) => [
       ((100 * hits) / all).toFixed(1) + '%',
       ((hits * interval) / 1000).toFixed(0) + ' ms',
+      ((hits * interval) / requests).toFixed(2),
       k.slice(0, 130),
     ]);
 process.stdout.write(`\nself time (${all} samples, ${interval.toFixed(0)} µs each)\n`);
-process.stdout.write(`${textTable(['share', 'time', 'function'], top(self, 25))}\n`);
-process.stdout.write(`\ntotal time\n${textTable(['share', 'time', 'function'], top(total, 40))}\n`);
+process.stdout.write(`${textTable(['share', 'time', 'µs/req', 'function'], top(self, 25))}\n`);
+process.stdout.write(
+  `\nself time by file\n${textTable(['share', 'time', 'µs/req', 'file'], top(byFile, 20))}\n`,
+);
+process.stdout.write(
+  `\ntotal time\n${textTable(['share', 'time', 'µs/req', 'function'], top(total, 40))}\n`,
+);
 process.stdout.write(`\nprofile: ${join(dir, file)}\n`);
