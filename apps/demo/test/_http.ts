@@ -1,5 +1,6 @@
 // Test helpers: a real server on 127.0.0.1 port 0, raw-socket requests and an http client that
 // records when each chunk arrived. Every socket is tracked and destroyed on teardown.
+import { createHash } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
 
@@ -210,4 +211,30 @@ export function tableRows(page: string, id: string): string[][] {
     .map((row) => [...(row[1] ?? '').matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => c[1] ?? ''))
     .filter((cells) => cells.length > 0)
     .map((cells) => cells.map((c) => c.replace(/^<pre>([\s\S]*)<\/pre>$/, '$1')));
+}
+
+/**
+ * A chunked `multipart/form-data` upload of one file made of `count` copies of `piece`, sent as
+ * it is generated (boundary `m`, field `f`), with the size and SHA-256 the page should show.
+ */
+export function repeatedFileUpload(
+  filename: string,
+  piece: Buffer,
+  count: number,
+): { headers: Record<string, string>; body: Iterable<Buffer>; size: number; sha256: string } {
+  const hash = createHash('sha256');
+  for (let i = 0; i < count; i++) hash.update(piece);
+  function* body(): Generator<Buffer> {
+    yield Buffer.from(
+      `--m\r\nContent-Disposition: form-data; name="f"; filename="${filename}"\r\n\r\n`,
+    );
+    for (let i = 0; i < count; i++) yield piece;
+    yield Buffer.from('\r\n--m--\r\n');
+  }
+  return {
+    headers: { 'Content-Type': 'multipart/form-data; boundary=m', 'Transfer-Encoding': 'chunked' },
+    body: body(),
+    size: piece.length * count,
+    sha256: hash.digest('hex'),
+  };
 }

@@ -11,6 +11,7 @@ import {
   parseResponse,
   rawGet,
   rawRequest,
+  repeatedFileUpload,
   serve,
   tableRows,
   type Served,
@@ -151,29 +152,15 @@ describe('/upload', () => {
   });
 
   it('streams a chunked upload with no Content-Length', async () => {
-    const hash = createHash('sha256');
-    const piece = randomBytes(256 * 1024);
-    function* chunks(): Generator<Buffer> {
-      yield Buffer.from(
-        '--b\r\nContent-Disposition: form-data; name="f"; filename="s.bin"\r\n\r\n',
-      );
-      for (let i = 0; i < 20; i++) {
-        hash.update(piece);
-        yield piece;
-      }
-      yield Buffer.from('\r\n--b--\r\n');
-    }
+    const upload = repeatedFileUpload('s.bin', randomBytes(256 * 1024), 20);
     const res = await fetchTimed(served.port, '/upload', {
       method: 'POST',
-      headers: {
-        'Content-Type': 'multipart/form-data; boundary=b',
-        'Transfer-Encoding': 'chunked',
-      },
-      body: chunks(),
+      headers: upload.headers,
+      body: upload.body,
     });
     expect(res.status).toBe(200);
     expect(tableRows(text(res.body), 'files')).toEqual([
-      ['f', 's.bin', 'text/plain', String(20 * piece.length), hash.digest('hex')],
+      ['f', 's.bin', 'text/plain', String(upload.size), upload.sha256],
     ]);
   });
 
@@ -262,13 +249,11 @@ describe('/upload limits', () => {
   });
 
   it('answers 413 to a chunked body that grows past the limit', async () => {
-    function* chunks(): Generator<Buffer> {
-      yield Buffer.from('--b\r\nContent-Disposition: form-data; name="f"; filename="f"\r\n\r\n');
-      for (let i = 0; i < 8; i++) yield Buffer.alloc(4096, 7);
-      yield Buffer.from('\r\n--b--\r\n');
-    }
-    const res = await post('multipart/form-data; boundary=b', chunks(), {
-      'Transfer-Encoding': 'chunked',
+    const upload = repeatedFileUpload('f', Buffer.alloc(4096, 7), 8);
+    const res = await fetchTimed(limited.port, '/upload', {
+      method: 'POST',
+      headers: upload.headers,
+      body: upload.body,
     });
     expect(res.status).toBe(413);
   });

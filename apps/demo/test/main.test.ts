@@ -1,6 +1,5 @@
 // The server entry as users run it: `node dist/main.js`, in a real child process.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { DEFAULT_UPLOAD_LIMIT, configFromEnv } from '../src/_config.ts';
-import { fetchTimed, rawGet, tableRows } from './_http.ts';
+import { fetchTimed, rawGet, repeatedFileUpload, tableRows } from './_http.ts';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const children = new Set<ChildProcess>();
@@ -139,28 +138,16 @@ describe('node dist/main.js', { timeout: 20_000 }, () => {
     const peakMiB = async (): Promise<number> =>
       Number(/VmHWM:\s+(\d+)/.exec(await readFile(status, 'utf8'))?.[1]) / 1024;
     const before = await peakMiB();
-    const piece = Buffer.alloc(1024 * 1024, 0x41);
-    const hash = createHash('sha256');
-    function* body(): Generator<Buffer> {
-      yield Buffer.from('--m\r\nContent-Disposition: form-data; name="f"; filename="big"\r\n\r\n');
-      for (let i = 0; i < 256; i++) {
-        hash.update(piece);
-        yield piece;
-      }
-      yield Buffer.from('\r\n--m--\r\n');
-    }
+    const upload = repeatedFileUpload('big', Buffer.alloc(1024 * 1024, 0x41), 256);
     const res = await fetchTimed(run.port, '/upload', {
       method: 'POST',
-      headers: {
-        'Content-Type': 'multipart/form-data; boundary=m',
-        'Transfer-Encoding': 'chunked',
-      },
-      body: body(),
+      headers: upload.headers,
+      body: upload.body,
     });
     expect(res.status).toBe(200);
     expect(tableRows(res.body.toString(), 'files')[0]?.slice(3)).toEqual([
-      String(256 * piece.length),
-      hash.digest('hex'),
+      String(upload.size),
+      upload.sha256,
     ]);
     // Holding the upload would take 256 MiB at least; streaming stays far below.
     expect((await peakMiB()) - before).toBeLessThan(128);
