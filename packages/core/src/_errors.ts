@@ -7,6 +7,8 @@
 /**
  * The stable codes of {@link WSGIError}. Every one of them is application misuse and is
  * thrown as a {@link WSGIAssertionError}; the README lists them with their meaning.
+ *
+ * @see PEP 3333, "The start_response() Callable" and "The write() Callable"
  */
 export type WSGIErrorCode =
   | 'ERR_WSGI_INVALID_STATUS'
@@ -21,11 +23,18 @@ export type WSGIErrorCode =
 /**
  * The base class of the errors of `@wsgi/core`, with a stable `code`. `name` is the class
  * name, so a logged stack starts with it; `options.cause` is passed to `Error`.
+ *
+ * @see Python's `AssertionError`, which `wsgiref.handlers` raises for the same misuse
  */
 export class WSGIError extends Error {
   /** The stable code, listed in the README. */
   readonly code: WSGIErrorCode;
 
+  /**
+   * @param code - the stable code.
+   * @param message - what went wrong, for a human.
+   * @param options - `{ cause }`, passed to `Error`.
+   */
   constructor(code: WSGIErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;

@@ -397,8 +397,9 @@ export abstract class BaseHandler {
   }
 
   /**
-   * The `write()` callable, bound like `startResponse`. Sends the headers before the first byte (even for empty
-   * data), then `data`. Calls are sent in order even when they are not awaited.
+   * The `write()` callable, bound like `startResponse`. Sends the headers before the first
+   * byte (even for empty data), then `data`. Calls are sent in order even when they are not
+   * awaited.
    *
    * @returns a promise that resolves once `_write()` and `_flush()` are done.
    * @throws WSGIAssertionError, synchronously, when `data` is not a `Uint8Array` or
