@@ -22,9 +22,9 @@ function listenRaw(handler) {
   });
 }
 
-async function listenWsgi(app) {
+async function listenWsgi(app, options = {}) {
   const { makeServer } = await import('@wsgi/simple');
-  const server = await makeServer(HOST, 0, app, { quiet: true });
+  const server = await makeServer(HOST, 0, app, { quiet: true, ...options });
   listening(server.port);
 }
 
@@ -85,7 +85,8 @@ const kinds = {
   'wsgi-validator': async () => listenWsgi(await withValidator(apps.hello)),
   'wsgi-generator': () => listenWsgi(apps.helloGenerator),
   'wsgi-file': () => listenWsgi(apps.download),
-  'wsgi-upload': () => listenWsgi(apps.upload),
+  // The default maxBodySize (1 MiB) would answer 413 to the 256 MiB upload.
+  'wsgi-upload': () => listenWsgi(apps.upload, { maxBodySize: 2 ** 31 }),
 };
 
 const start = Object.hasOwn(kinds, kind) ? kinds[kind] : undefined;
