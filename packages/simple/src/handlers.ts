@@ -82,7 +82,17 @@ export class SimpleHandler extends BaseHandler {
     this.wsgiMultiprocess = multiprocess;
   }
 
-  override async run(application: Application): Promise<void> {
+  /**
+   * Whether `run()` listens for `error` events of `stdout` (and waits for what was written to
+   * leave). A subclass whose `stdout` reports failures otherwise may turn it off.
+   */
+  protected watchStdout = true;
+
+  override run(application: Application): Promise<void> {
+    return this.watchStdout ? this.#runWatched(application) : super.run(application);
+  }
+
+  async #runWatched(application: Application): Promise<void> {
     const stdout = this.stdout;
     stdout.on('error', this.#onError);
     try {

@@ -25,6 +25,28 @@ export const SIGNAL_KEY = 'wsgi_simple.signal';
 
 let sharedStderr: ErrorStream | undefined;
 
+function clientGone(): Error {
+  return Object.assign(new Error('The client went away'), { code: 'ECONNRESET' });
+}
+
+/** Where an environ keeps its request handler, for the signal's getter. */
+const REQUEST_HANDLER = Symbol('WSGIRequestHandler');
+
+/** One shared accessor: the signal is made only if the application reads the key. */
+const SIGNAL_PROPERTY: PropertyDescriptor = {
+  get(this: Record<symbol, WSGIRequestHandler | undefined>): AbortSignal | undefined {
+    return this[REQUEST_HANDLER]?.signal;
+  },
+  enumerable: true,
+  configurable: true,
+};
+
+/** Puts the request's {@link SIGNAL_KEY} in `environ`, made when first read. */
+export function defineSignal(environ: object, handler: WSGIRequestHandler): void {
+  (environ as Record<symbol, WSGIRequestHandler>)[REQUEST_HANDLER] = handler;
+  Object.defineProperty(environ, SIGNAL_KEY, SIGNAL_PROPERTY);
+}
+
 const NO_APP: Application = () => {
   throw new Error('WSGIServer: no application set (call setApp())');
 };
@@ -45,19 +67,29 @@ export class WSGIRequestHandler {
   readonly response: ServerResponse;
   /** The server this request came to. */
   readonly server: WSGIServer;
-  readonly #controller = new AbortController();
+  #controller: AbortController | undefined;
 
   constructor(request: IncomingMessage, response: ServerResponse, server: WSGIServer) {
     this.request = request;
     this.response = response;
     this.server = server;
-    response.once('close', () => {
-      if (!response.writableFinished) this.#controller.abort(new Error('The client went away'));
-    });
   }
 
-  /** Fires when the client goes away before the response is complete. */
+  /**
+   * Fires when the client goes away before the response is complete. Made on first use:
+   * an `AbortSignal` costs microseconds, and most requests never look at theirs.
+   */
   get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      const controller = new AbortController();
+      this.#controller = controller;
+      const res = this.response;
+      const abort = (): void => {
+        if (!res.writableFinished) controller.abort(clientGone());
+      };
+      if (res.destroyed) abort();
+      else res.once('close', abort);
+    }
     return this.#controller.signal;
   }
 
@@ -76,14 +108,13 @@ export class WSGIRequestHandler {
    * The CGI variables of this request: the server's `baseEnviron`, then `SERVER_PROTOCOL`,
    * `SERVER_SOFTWARE`, `REQUEST_METHOD`, `PATH_INFO` (percent-decoded native string),
    * `QUERY_STRING`, `REMOTE_ADDR`, `REMOTE_PORT`, `CONTENT_TYPE`, `CONTENT_LENGTH` and the
-   * `HTTP_*` headers (names with `_` dropped), plus the {@link SIGNAL_KEY} signal.
+   * `HTTP_*` headers (names with `_` dropped). `ServerHandler` adds the `wsgi.*` keys and the
+   * {@link SIGNAL_KEY} signal.
    *
    * @see Python's `WSGIRequestHandler.get_environ()`
    */
   getEnviron(): Record<string, unknown> {
-    const env = buildEnviron(this.server.baseEnviron, this.request);
-    env[SIGNAL_KEY] = this.#controller.signal;
-    return env;
+    return buildEnviron(this.server.baseEnviron, this.request);
   }
 
   /** `wsgi.errors`, and where the log goes: `process.stderr`. */

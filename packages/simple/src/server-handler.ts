@@ -13,6 +13,7 @@ import { realFileOf, streamFile } from './_sendfile.ts';
 import { closeAfterFlush, destroyedError, drained } from './_streams.ts';
 import { SimpleHandler } from './handlers.ts';
 import type { SimpleHandlerOptions } from './handlers.ts';
+import { defineSignal } from './request-handler.ts';
 import type { WSGIRequestHandler } from './request-handler.ts';
 
 const TOO_LARGE_STATUS = '413 Content Too Large';
@@ -42,6 +43,8 @@ export class ServerHandler extends SimpleHandler {
   readonly response: ServerResponse;
   /** The request handler, for logging (Python's `request_handler` back-pointer). */
   requestHandler: WSGIRequestHandler | undefined = undefined;
+  // node:http reports a broken connection through the socket, not as an error of `res`.
+  protected override watchStdout = false;
   #declaredLength = -1;
   #written = 0;
   #hasBody = true;
@@ -56,6 +59,13 @@ export class ServerHandler extends SimpleHandler {
   ) {
     super(stdin, stdout, stderr, environ, options);
     this.response = stdout;
+  }
+
+  /** The request's CGI variables, then its `wsgi_simple.signal`. */
+  override addCgiVars(environ: Environ): void {
+    super.addCgiVars(environ);
+    const requestHandler = this.requestHandler;
+    if (requestHandler !== undefined) defineSignal(environ, requestHandler);
   }
 
   /** The request, when there is one. */
@@ -76,10 +86,14 @@ export class ServerHandler extends SimpleHandler {
     const flat: string[] = [];
     let server = false;
     let length: string | undefined;
-    for (const [name, value] of this.headers?.items() ?? []) {
-      flat.push(name, value);
+    const headers = this.headers;
+    const names = headers === null ? [] : headers.keys();
+    const values = headers === null ? [] : headers.values();
+    for (let i = 0; i < names.length; i += 1) {
+      const name = names[i] as string;
+      flat.push(name, values[i] as string);
       if (name.length === 6 && name.toLowerCase() === 'server') server = true;
-      else if (name.length === 14 && name.toLowerCase() === 'content-length') length = value;
+      else if (name.length === 14 && name.toLowerCase() === 'content-length') length = values[i];
     }
     if (!server && this.serverSoftware !== null) flat.push('Server', this.serverSoftware);
     const req = this.request;
@@ -202,7 +216,8 @@ export class ServerHandler extends SimpleHandler {
     const status = this.status;
     let pending: void | Promise<void>;
     try {
-      this.requestHandler?.logRequest(status?.split(' ', 1)[0] ?? '-', this.bytesSent);
+      // startResponse() checked that a status starts with three digits.
+      this.requestHandler?.logRequest(status === null ? '-' : status.slice(0, 3), this.bytesSent);
     } finally {
       pending = super.close();
     }
