@@ -1,0 +1,226 @@
+/**
+ * The body under the validator: an array stays an array, sync stays sync and async stays
+ * async, close() and return() are passed through, faults go through unchanged, and a body
+ * dropped without close() is reported.
+ */
+import type { ResponseBody } from '@wsgi/util';
+import { describe, expect, it, vi } from 'vitest';
+
+import { validator, type Finding } from '../src/index.ts';
+import { collecting, TEXT } from './_apps.ts';
+import { collectGarbage } from './_spec.ts';
+import { makeEnviron } from './_wsgi.ts';
+
+describe('a valid body', () => {
+  it('keeps an array body an array of the same items, with a close()', async () => {
+    const items = [Buffer.from('one')];
+    const app = validator((_environ, startResponse) => {
+      startResponse('200 OK', TEXT);
+      return items;
+    });
+    const body = (await app(makeEnviron(), () => async () => {})) as Uint8Array[] & ResponseBody;
+    expect(Array.isArray(body)).toBe(true);
+    expect(body).toHaveLength(1);
+    expect(body[0]).toBe(items[0]);
+    expect('close' in body).toBe(true);
+    expect([...body]).toEqual(items);
+    await body.close?.();
+    expect(() => [...body]).toThrow(/body\.after-close/);
+    expect(() => body[0]).toThrow(/body\.after-close/);
+    expect(body.length).toBe(1);
+  });
+
+  it("forwards close() once to an array body's own close()", async () => {
+    const close = vi.fn(() => Promise.resolve());
+    const items = Object.assign([Buffer.from('x')], { close });
+    const app = validator((_environ, startResponse) => {
+      startResponse('200 OK', TEXT);
+      return items;
+    });
+    const body = await app(makeEnviron(), () => async () => {});
+    await expect(body.close?.()).resolves.toBeUndefined();
+    expect(close).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps a sync body sync and an async body async', async () => {
+    const wrap = async (body: ResponseBody): Promise<ResponseBody> =>
+      validator((_environ, startResponse) => {
+        startResponse('200 OK', TEXT);
+        return body;
+      })(makeEnviron(), () => async () => {});
+    const sync = await wrap(new Set([Buffer.from('a')]));
+    expect(Symbol.iterator in sync).toBe(true);
+    expect(Symbol.asyncIterator in sync).toBe(false);
+    const async = await wrap((async function* () {})());
+    expect(Symbol.iterator in async).toBe(false);
+    expect(Symbol.asyncIterator in async).toBe(true);
+    const both = await wrap({
+      *[Symbol.iterator]() {
+        yield Buffer.from('s');
+      },
+      async *[Symbol.asyncIterator]() {
+        yield await Promise.resolve(Buffer.from('a'));
+      },
+    });
+    const viaAsync: Uint8Array[] = [];
+    for await (const chunk of both as AsyncIterable<Uint8Array>) viaAsync.push(chunk);
+    expect([...(both as Iterable<Uint8Array>)].map(String)).toEqual(['s']);
+    expect(viaAsync.map(String)).toEqual(['a']);
+    for (const body of [sync, async, both]) await body.close?.();
+  });
+
+  it('passes close() and its promise through, and ends a generator left early', async () => {
+    const events: string[] = [];
+    const app = validator((_environ, startResponse) => {
+      startResponse('200 OK', TEXT);
+      const body = (function* () {
+        try {
+          yield Buffer.from('a');
+          yield Buffer.from('b');
+        } finally {
+          events.push('finally');
+        }
+      })();
+      return Object.assign(body, {
+        close: async () => {
+          await Promise.resolve();
+          events.push('close');
+        },
+      });
+    });
+    const body = (await app(makeEnviron(), () => async () => {})) as Iterable<Uint8Array> &
+      ResponseBody;
+    for (const chunk of body) {
+      expect(String(chunk)).toBe('a');
+      break;
+    }
+    expect(events).toEqual(['finally']);
+    const closed = body.close?.();
+    expect(closed).toBeInstanceOf(Promise);
+    await closed;
+    expect(events).toEqual(['finally', 'close']);
+  });
+});
+
+describe('body.not-closed', () => {
+  const dropped = async (make: () => ResponseBody, close: boolean): Promise<Finding[]> => {
+    const { app, findings } = collecting((_environ, startResponse) => {
+      startResponse('200 OK', TEXT);
+      return make();
+    });
+    await (async () => {
+      const body = await app(makeEnviron(), () => async () => {});
+      if (close) await body.close?.();
+    })();
+    await collectGarbage(() => findings.length > 0);
+    return findings;
+  };
+
+  it('is reported for an array body dropped without close()', async () => {
+    const findings = await dropped(() => [Buffer.from('x')], false);
+    expect(findings.map((f) => f.code)).toEqual(['body.not-closed']);
+    expect(findings[0]?.severity).toBe('warning');
+  });
+
+  it('is reported for an async body dropped without close()', async () => {
+    const findings = await dropped(() => (async function* () {})(), false);
+    expect(findings.map((f) => f.code)).toEqual(['body.not-closed']);
+  });
+
+  it('is not reported for a body that was closed', async () => {
+    expect(await dropped(() => [Buffer.from('x')], true)).toEqual([]);
+  });
+});
+
+describe('faults in the application', () => {
+  const serving = (body: unknown): Promise<ResponseBody> =>
+    Promise.resolve(
+      validator((_environ, startResponse) => {
+        startResponse('200 OK', TEXT);
+        return body as ResponseBody;
+      })(makeEnviron(), () => async () => {}),
+    );
+
+  it('lets an error thrown while iterating a body through, sync and async', async () => {
+    const boom = new Error('boom');
+    const sync = await serving(
+      (function* () {
+        yield Buffer.from('a');
+        throw boom;
+      })(),
+    );
+    expect(() => [...(sync as Iterable<Uint8Array>)]).toThrow(boom);
+    const async = await serving(
+      (async function* () {
+        yield await Promise.resolve(Buffer.from('a'));
+        throw boom;
+      })(),
+    );
+    const read = async (): Promise<void> => {
+      for await (const chunk of async as AsyncIterable<Uint8Array>) expect(chunk).toHaveLength(1);
+    };
+    await expect(read()).rejects.toBe(boom);
+    await sync.close?.();
+    await async.close?.();
+  });
+
+  it("lets an error of the body's close() through", async () => {
+    const boom = new Error('close failed');
+    const body = await serving(
+      Object.assign([Buffer.from('a')], {
+        close: () => {
+          throw boom;
+        },
+      }),
+    );
+    expect(() => body.close?.()).toThrow(boom);
+  });
+
+  it('ends an async body left early with return()', async () => {
+    const events: string[] = [];
+    const body = await serving(
+      (async function* () {
+        try {
+          yield await Promise.resolve(Buffer.from('a'));
+          yield Buffer.from('b');
+        } finally {
+          events.push('finally');
+        }
+      })(),
+    );
+    for await (const chunk of body as AsyncIterable<Uint8Array>) {
+      expect(String(chunk)).toBe('a');
+      break;
+    }
+    expect(events).toEqual(['finally']);
+    await body.close?.();
+  });
+
+  it('rejects an async application that resolves to no body', async () => {
+    const app = validator(async (_environ, startResponse) => {
+      startResponse('200 OK', TEXT);
+      const nothing: unknown = await Promise.resolve(null);
+      return nothing as ResponseBody;
+    });
+    await expect(app(makeEnviron(), () => async () => {})).rejects.toMatchObject({
+      code: 'body.type',
+    });
+  });
+
+  it('reports an async body item that is not bytes, and reading after close()', async () => {
+    const { app, findings } = collecting((_environ, startResponse) => {
+      startResponse('200 OK', TEXT);
+      return (async function* () {
+        yield await Promise.resolve('text' as unknown as Uint8Array);
+      })();
+    });
+    const body = (await app(makeEnviron(), () => async () => {})) as AsyncIterable<Uint8Array> &
+      ResponseBody;
+    const items: unknown[] = [];
+    for await (const item of body) items.push(item);
+    await body.close?.();
+    for await (const item of body) items.push(item);
+    expect(items).toEqual(['text']);
+    expect(findings.map((f) => f.code)).toEqual(['body.item', 'body.after-close']);
+  });
+});
