@@ -23,7 +23,10 @@ export interface ServerOptions {
   keepAliveTimeout?: number;
   /** How often request timeouts are checked, in ms. Default 30000. */
   connectionsCheckingInterval?: number;
-  /** Requests served per connection before it is closed; 0 for no limit (then 503). Default 0. */
+  /**
+   * Requests answered per connection: the last answer says `Connection: close`, and requests
+   * pipelined after it are not run. 0 for no limit. Default 0.
+   */
   maxRequestsPerSocket?: number;
   /** Most open connections; further ones are closed at once. Default 1024. */
   maxConnections?: number;

@@ -60,12 +60,21 @@ export function createRequestListener(server: WSGIServer): RequestListener {
       done();
     }
   };
-  // The response each connection is answering, in order.
+  // The response each connection is answering, in order, and how many it was asked for.
   const latest = new WeakMap<Socket, ServerResponse>();
+  const counts = new WeakMap<Socket, number>();
+  const maxRequests = server.options.maxRequestsPerSocket;
   return (req: IncomingMessage, res: ServerResponse): void => {
     const socket = req.socket;
     const previous = latest.get(socket);
     latest.set(socket, res);
+    if (maxRequests > 0) {
+      // The last allowed response says "close" (node:http's own limit would answer the
+      // pipelined requests after it with 503s behind that "close" and leave the socket open).
+      const count = (counts.get(socket) ?? 0) + 1;
+      counts.set(socket, count);
+      if (count >= maxRequests) res.shouldKeepAlive = false;
+    }
     // RFC 9112 §9.6: after a response that closes the connection, no further request on it is
     // processed. A pipelined request waits until the one before it is answered, and is dropped
     // if that answer ended the connection (a refusal, an unread body, shutting down).
@@ -128,7 +137,6 @@ export class WSGIServer {
     });
     // One more than allowed, so the handler can tell "too many" from "exactly the limit".
     server.maxHeadersCount = resolved.maxHeaderCount + 1;
-    server.maxRequestsPerSocket = resolved.maxRequestsPerSocket;
     if (Number.isFinite(resolved.maxConnections)) server.maxConnections = resolved.maxConnections;
     const listener = createRequestListener(this);
     server.on('request', listener);

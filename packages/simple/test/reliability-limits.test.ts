@@ -1,0 +1,165 @@
+/**
+ * Every limit of `makeServer()`, through raw sockets: the status a client gets, the connection
+ * closed, the application never called, each refused request sent three ways.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+
+import type { Application } from '@wsgi/util';
+
+import { connect, teardown } from './_http.ts';
+import { countingServer, expectRefused, expectServing, MODES, send, statusLines } from './_raw.ts';
+
+afterEach(teardown);
+
+/** Answers the number of HTTP_* keys in its environ, and echoes X-Last. */
+const headerApp: Application = (environ, startResponse) => {
+  const names = Object.keys(environ).filter((key) => key.startsWith('HTTP_X_'));
+  startResponse('200 OK', [['Content-Type', 'text/plain']]);
+  return [
+    Buffer.from(
+      `${String(names.length)} ${typeof environ['HTTP_X_LAST'] === 'string' ? environ['HTTP_X_LAST'] : '-'}`,
+    ),
+  ];
+};
+
+function fields(count: number): string {
+  let out = '';
+  for (let i = 1; i < count; i += 1) out += `X-F${String(i)}: ${String(i)}\r\n`;
+  return `${out}X-Last: yes\r\n`;
+}
+
+describe('request head limits (RFC 9110 §15.5.20, RFC 6585 §5)', () => {
+  it('answers 431 to a head over maxHeaderSize, sent three ways', async () => {
+    const { port, calls } = await countingServer({ maxHeaderSize: 1024 });
+    for (const mode of MODES) {
+      const result = await send(
+        port,
+        `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(1100)}\r\n\r\n`,
+        mode,
+      );
+      expectRefused(result, `big field (${mode})`, [431]);
+    }
+    // A request line over the limit counts against the same head size: 431 too (never 414).
+    const long = await send(port, `GET /${'a'.repeat(1100)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expectRefused(long, 'long target', [431]);
+    expect(calls.app).toBe(0);
+    const fits = await send(
+      port,
+      `GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: ${'a'.repeat(900)}\r\n\r\n`,
+    );
+    expect(statusLines(fits.bytes)).toEqual(['HTTP/1.1 200 OK']);
+  });
+
+  it('answers 431 to more than maxHeaderCount fields, and never truncates up to it', async () => {
+    const { port, calls } = await countingServer({ maxHeaderCount: 20 }, headerApp);
+    // Host + 19 X- fields = 20: all reach the application, the last one too.
+    const full = await send(
+      port,
+      `GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${fields(18)}\r\n`,
+    );
+    expect(full.bytes.toString('latin1')).toMatch(/\r\n\r\n18 yes$/);
+    for (const mode of MODES) {
+      const result = await send(port, `GET / HTTP/1.1\r\nHost: x\r\n${fields(20)}\r\n`, mode);
+      expectRefused(result, `21 fields (${mode})`, [431]);
+    }
+    // Far more than the limit: still one 431, nothing silently dropped.
+    const many = await send(port, `GET / HTTP/1.1\r\nHost: x\r\n${fields(500)}\r\n`);
+    expectRefused(many, '501 fields', [431]);
+    expect(calls.app).toBe(1);
+  });
+
+  it('has safe defaults: 16 KiB head, 100 fields', async () => {
+    const { port } = await countingServer();
+    expectRefused(
+      await send(port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(17_000)}\r\n\r\n`),
+      'default head size',
+      [431],
+    );
+    expectRefused(
+      await send(port, `GET / HTTP/1.1\r\nHost: x\r\n${fields(100)}\r\n`),
+      'default field count',
+      [431],
+    );
+  });
+});
+
+describe('body size (RFC 9110 §15.5.14, §10.1.1)', () => {
+  it('answers 413 to a declared body over maxBodySize without 100 Continue, sent three ways', async () => {
+    const { port, calls } = await countingServer({ maxBodySize: 100 });
+    for (const mode of MODES) {
+      const result = await send(
+        port,
+        'POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 101\r\n\r\n',
+        mode,
+      );
+      expect(result.bytes.toString('latin1')).not.toContain('100 Continue');
+      expectRefused(result, `Content-Length 101 (${mode})`, [413]);
+    }
+    // Without Expect, with the body sent: 413, and the body is never read as a request.
+    const sent = await send(
+      port,
+      `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 150\r\n\r\n${'GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(4)}`,
+    );
+    expectRefused(sent, 'body sent', [413]);
+    expect(calls.app).toBe(0);
+  });
+
+  it('answers 413 once a chunked body grows past maxBodySize, and closes', async () => {
+    const reader: Application = async (environ, startResponse) => {
+      const body = await environ['wsgi.input'].read();
+      startResponse('200 OK', []);
+      return [body];
+    };
+    const { port, calls } = await countingServer({ maxBodySize: 100 }, reader);
+    const chunk = `40\r\n${'a'.repeat(64)}\r\n`;
+    const result = await send(
+      port,
+      `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}${chunk}${chunk}0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n`,
+    );
+    expectRefused(result, 'chunked past the limit', [413]);
+    expect(calls.paths).toEqual(['/']);
+  });
+});
+
+describe('connections', () => {
+  it('closes connections past maxConnections at once, and serves the others', async () => {
+    const { port } = await countingServer({ maxConnections: 3 });
+    const open = await Promise.all([connect(port), connect(port), connect(port)]);
+    const extra = await connect(port);
+    const closed = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        resolve(false);
+      }, 2000);
+      extra.once('close', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      extra.on('error', () => undefined);
+      extra.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    });
+    expect(closed).toBe(true);
+    for (const socket of open) {
+      const answer = new Promise<string>((resolve) => {
+        socket.once('data', (data: Buffer) => {
+          resolve(data.toString('latin1'));
+        });
+      });
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      expect(await answer).toMatch(/^HTTP\/1\.1 200 OK/);
+    }
+    for (const socket of open) socket.destroy();
+    // Room again once they are gone.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expectServing(port);
+  });
+
+  it('closes a connection after maxRequestsPerSocket answers, and runs no pipelined request after', async () => {
+    const { port, calls } = await countingServer({ maxRequestsPerSocket: 2 });
+    const request = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';
+    const result = await send(port, request.repeat(4));
+    expect(statusLines(result.bytes)).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
+    expect(result.bytes.toString('latin1')).toMatch(/Connection: close\r\n\r\nok$/);
+    expect(result.closed).toBe(true);
+    expect(calls.app).toBe(2);
+  });
+});
