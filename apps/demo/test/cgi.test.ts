@@ -81,6 +81,7 @@ describe('cgi-bin/demo.cgi', { timeout: 20_000 }, () => {
       expect(page).toContain('href="/cgi-bin/demo.cgi/upload"');
       expect(page).toContain('action="/cgi-bin/demo.cgi/hello"');
       expect(Number(res.headers.get('content-length'))).toBe(res.body.length);
+      expect(res.stderr).toBe(''); // no validator warning, no log
     }
   });
 

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { ERROR_ROUTE_MESSAGE } from '../src/app.ts';
 import { fetchTimed, multipart, rawGet } from './_http.ts';
 
 const DEMO = fileURLToPath(new URL('..', import.meta.url));
@@ -132,5 +133,8 @@ describe.skipIf(skip)('demo.cgi under lighttpd', { timeout: 20_000 }, () => {
     const res = await rawGet(port, '/cgi-bin/demo.cgi/error');
     expect(res.status).toBe(500);
     expect(res.body.toString()).toBe('A server error occurred.  Please contact the administrator.');
+    // A CGI script inherits lighttpd's own stderr (not server.errorlog): the stack lands there.
+    await expect.poll(() => output).toContain(ERROR_ROUTE_MESSAGE);
+    expect(res.body.toString()).not.toContain(ERROR_ROUTE_MESSAGE);
   });
 });
