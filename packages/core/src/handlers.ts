@@ -175,7 +175,8 @@ export abstract class BaseHandler {
     this.#closedBody = null;
     this.#queue.clear();
     this.#length.clear();
-    const environ = { ...this.osEnviron } as Record<string, unknown> as Environ;
+    // Object.assign, not a spread: V8 keeps a spread copy on a slow path once keys are added.
+    const environ = Object.assign({}, this.osEnviron) as Record<string, unknown> as Environ;
     this.environ = environ;
     return andThen(this.addCgiVars(environ), () =>
       andThen(this.getStdin(), (input) =>
