@@ -400,6 +400,63 @@ describe('sendPreamble() and clientIsModern()', () => {
   });
 });
 
+describe('the methods, called directly', () => {
+  it('clientIsModern() is false only for HTTP/0.9, in any case', async () => {
+    for (const [protocol, modern] of [
+      ['HTTP/0.9', false],
+      ['http/0.9', false],
+      ['HTTP/1.0', true],
+      ['HTTP/1.1', true],
+      ['HTTP/2', true],
+    ] as const) {
+      const handler = new MemoryHandler({ environ: { SERVER_PROTOCOL: protocol } });
+      await handler.setupEnviron();
+      expect(handler.clientIsModern(), protocol).toBe(modern);
+    }
+  });
+
+  it('getScheme() follows HTTPS', async () => {
+    for (const [https, scheme] of [
+      ['on', 'https'],
+      ['1', 'https'],
+      ['yes', 'https'],
+      ['off', 'http'],
+    ]) {
+      const handler = new MemoryHandler({ environ: { HTTPS: https as string } });
+      await handler.setupEnviron();
+      expect(handler.getScheme()).toBe(scheme);
+    }
+  });
+
+  it('resultIsFile() is true only for an instance of wsgiFileWrapper', async () => {
+    const handler = new MemoryHandler();
+    await handler.setupEnviron();
+    handler.result = new FileWrapper({ read: () => new Uint8Array() });
+    expect(handler.resultIsFile()).toBe(true);
+    handler.result = [enc('x')];
+    expect(handler.resultIsFile()).toBe(false);
+    handler.result = new FileWrapper({ read: () => new Uint8Array() });
+    handler.wsgiFileWrapper = null;
+    expect(handler.resultIsFile()).toBe(false);
+  });
+
+  it('cleanupHeaders() sets Content-Length only for a one-element array, never over the application', async () => {
+    const handler = new MemoryHandler();
+    await handler.setupEnviron();
+    handler.startResponse('200 OK', []);
+    handler.bytesSent = 7;
+    handler.result = [enc('1234567'), enc('x')];
+    handler.cleanupHeaders();
+    expect(handler.headers?.has('Content-Length')).toBe(false);
+    handler.result = [enc('1234567')];
+    handler.cleanupHeaders();
+    expect(handler.headers?.get('Content-Length')).toBe('7');
+    handler.bytesSent = 3;
+    handler.cleanupHeaders();
+    expect(handler.headers?.getAll('Content-Length')).toEqual(['7']);
+  });
+});
+
 describe('close()', () => {
   it('resets the state for another request', async () => {
     const handler = cgi();
