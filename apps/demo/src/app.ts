@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 import type { Application, Environ, ResponseBody, StartResponse } from '@wsgi/core';
 import { demoApp } from '@wsgi/simple';
-import { validator } from '@wsgi/validator';
+import { type WSGIWarning, validator } from '@wsgi/validator';
 
 import { DEFAULT_UPLOAD_LIMIT } from './_config.ts';
 import { files } from './_files.ts';
@@ -27,11 +27,12 @@ export interface DemoAppOptions {
   readonly maxParts?: number;
   /** The folder `/files/` serves. Default: the `files/` folder shipped with the demo. */
   readonly filesDir?: string;
-  /** `/stream`'s pace. Default a line every 100 ms, 20 lines. */
+  /** Milliseconds between two lines of `/stream`. Default 100. */
   readonly streamInterval?: number;
+  /** How many lines `/stream` sends. Default 20. */
   readonly streamCount?: number;
   /** Receives the validator's warnings (default: `process.emitWarning`). */
-  readonly onWarning?: (warning: Error) => void;
+  readonly onWarning?: (warning: WSGIWarning) => void;
 }
 
 const FAVICON = Buffer.from(
@@ -45,7 +46,7 @@ export const SAMPLE_FILES_DIR = fileURLToPath(new URL('../files/', import.meta.u
 export const ERROR_ROUTE_MESSAGE =
   'The /error route failed on purpose (this stack belongs in the log only).';
 
-function positive(name: string, value: number | undefined, fallback: number): number {
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new RangeError(`${name} must be a non-negative integer, got ${String(value)}`);
@@ -60,13 +61,13 @@ function positive(name: string, value: number | undefined, fallback: number): nu
  */
 export function createDemoApp(options: DemoAppOptions = {}): Application {
   const limits = {
-    uploadLimit: positive('uploadLimit', options.uploadLimit, DEFAULT_UPLOAD_LIMIT),
-    fieldsLimit: positive('fieldsLimit', options.fieldsLimit, 1024 * 1024),
-    maxParts: positive('maxParts', options.maxParts, 100),
+    uploadLimit: nonNegative('uploadLimit', options.uploadLimit, DEFAULT_UPLOAD_LIMIT),
+    fieldsLimit: nonNegative('fieldsLimit', options.fieldsLimit, 1024 * 1024),
+    maxParts: nonNegative('maxParts', options.maxParts, 100),
   };
   const pace = {
-    interval: positive('streamInterval', options.streamInterval, 100),
-    count: positive('streamCount', options.streamCount, 20),
+    interval: nonNegative('streamInterval', options.streamInterval, 100),
+    count: nonNegative('streamCount', options.streamCount, 20),
   };
   const filesDir = options.filesDir ?? SAMPLE_FILES_DIR;
 

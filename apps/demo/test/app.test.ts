@@ -359,6 +359,22 @@ describe('/stream', { timeout: 20_000 }, () => {
   });
 });
 
+describe('/stream pace options', () => {
+  it('follows streamInterval and streamCount', async () => {
+    const quick = await serve(createDemoApp({ streamInterval: 10, streamCount: 3 }));
+    try {
+      const res = await fetchTimed(quick.port, '/stream');
+      expect(res.body.toString().trimEnd().split('\n')).toEqual([
+        expect.stringMatching(/^line 1 of 3 at \d+ ms$/),
+        expect.stringMatching(/^line 2 of 3 at \d+ ms$/),
+        expect.stringMatching(/^line 3 of 3 at \d+ ms$/),
+      ]);
+    } finally {
+      await quick.close();
+    }
+  });
+});
+
 describe('/error', () => {
   it('shows the 500 page and keeps the stack for the log', async () => {
     const logged: string[] = [];
