@@ -23,12 +23,12 @@ const smoke = args.includes('--smoke') || ['1', 'true'].includes(process.env['BE
 const cfg = smoke
   ? {
       rounds: 1,
-      seconds: 0.4,
-      warmSeconds: 0.2,
-      downloadMiB: 16,
-      uploadMiB: 16,
-      cgiSeconds: 0.5,
-      inprocSeconds: 0.3,
+      seconds: 0.3,
+      warmSeconds: 0,
+      downloadMiB: 8,
+      uploadMiB: 8,
+      cgiSeconds: 0.3,
+      inprocSeconds: 0.2,
     }
   : {
       rounds: 5,

@@ -17,13 +17,17 @@ export function included(variants, cfg) {
   return variants.filter((v) => !cfg.exclude.some((x) => x !== '' && v.name.includes(x)));
 }
 
+/** Starts every variant's server at once; on any failure stops the others and throws. */
 async function startAll(variants) {
+  const started = await Promise.allSettled(variants.map((v) => v.start()));
   const servers = new Map();
-  try {
-    for (const v of variants) servers.set(v.name, await v.start());
-  } catch (err) {
-    await Promise.all([...servers.values()].map((s) => stopServer(s.child)));
-    throw err;
+  for (const [i, outcome] of started.entries()) {
+    if (outcome.status === 'fulfilled') servers.set(variants[i].name, outcome.value);
+  }
+  const failed = started.find((outcome) => outcome.status === 'rejected');
+  if (failed) {
+    await stopAll(servers);
+    throw failed.reason;
   }
   return servers;
 }
@@ -83,7 +87,7 @@ export async function rateScenario({
       if (r.requests === 0) throw new Error(`${v.name}: no request completed`);
       return { ...r, cpuUsPerReq: (cpu * 1e6) / r.requests };
     };
-    for (const v of variants) await once(v, cfg.warmSeconds);
+    if (cfg.warmSeconds > 0) for (const v of variants) await once(v, cfg.warmSeconds);
     for (let round = 0; round < cfg.rounds; round++) {
       for (const v of order(variants, round)) {
         const r = await once(v, cfg.seconds);

@@ -52,8 +52,15 @@ function run(command, args, timeoutMs, sync = false, interruptMs = 0) {
       child.kill('SIGKILL');
     }, timeoutMs);
     // wrk takes whole seconds only; on SIGINT it stops early and still prints its summary.
-    const interrupt =
-      interruptMs > 0 ? setTimeout(() => child.kill('SIGINT'), interruptMs) : undefined;
+    // The clock starts when its threads exist (the Lua `setup` hook), not at spawn.
+    let interrupt;
+    if (interruptMs > 0) {
+      child.stderr.on('data', () => {
+        if (interrupt === undefined && stderr.includes('WRKSTART')) {
+          interrupt = setTimeout(() => child.kill('SIGINT'), interruptMs);
+        }
+      });
+    }
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
