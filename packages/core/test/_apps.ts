@@ -3,8 +3,7 @@
  * fixtures/wsgiref_apps.py, run there through CPython's wsgiref.
  */
 import type { Application, Environ, StartResponse, Write } from '../src/index.ts';
-
-const enc = (s: string): Buffer => Buffer.from(s, 'latin1');
+import { enc } from './_memory-handler.ts';
 
 function start(
   s: StartResponse,

@@ -7,7 +7,15 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { setupTestingDefaults, toInputStream } from '@wsgi/util';
 
 import { BaseHandler } from '../src/index.ts';
-import type { Environ, ErrorStream, InputStream } from '../src/index.ts';
+import type { Application, Environ, ErrorStream, InputStream } from '../src/index.ts';
+
+/** Latin-1 text as bytes. */
+export const enc = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+/** The default error page of a gateway (CGI-mode) handler. */
+export const ERROR_PAGE =
+  'Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\nContent-Length: 59\r\n\r\n' +
+  'A server error occurred.  Please contact the administrator.';
 
 export interface MemoryOptions {
   /** Extra or replaced CGI variables. */
@@ -99,4 +107,21 @@ export class MemoryHandler extends BaseHandler {
     }
     if (this.#options.async === true) return tick().then(() => undefined);
   }
+}
+
+/** A gateway-mode handler (`Status:` line, no `Date`), like wsgiref's test handler. */
+export function cgi(options: MemoryOptions = {}): MemoryHandler {
+  const handler = new MemoryHandler(options);
+  handler.originServer = false;
+  return handler;
+}
+
+/** Runs `app` through a new gateway-mode handler and returns the handler. */
+export async function runCgi(
+  app: Application,
+  options: MemoryOptions = {},
+): Promise<MemoryHandler> {
+  const handler = cgi(options);
+  await handler.run(app);
+  return handler;
 }

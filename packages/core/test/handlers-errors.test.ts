@@ -6,12 +6,9 @@ import { describe, expect, it } from 'vitest';
 
 import { isClientDisconnect } from '../src/index.ts';
 import type { Application, ResponseBody, StartResponse } from '../src/index.ts';
-import { MemoryHandler, codedError } from './_memory-handler.ts';
+import { ERROR_PAGE, MemoryHandler, cgi, codedError, enc, runCgi } from './_memory-handler.ts';
 import type { MemoryOptions } from './_memory-handler.ts';
 
-const enc = (s: string): Buffer => Buffer.from(s, 'latin1');
-const BODY = 'A server error occurred.  Please contact the administrator.';
-const ERROR_PAGE = `Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\nContent-Length: 59\r\n\r\n${BODY}`;
 const DISCONNECTS = [
   'EPIPE',
   'ECONNRESET',
@@ -20,18 +17,6 @@ const DISCONNECTS = [
   'ERR_STREAM_PREMATURE_CLOSE',
   'ERR_STREAM_WRITE_AFTER_END',
 ];
-
-function cgi(options: MemoryOptions = {}): MemoryHandler {
-  const handler = new MemoryHandler(options);
-  handler.originServer = false;
-  return handler;
-}
-
-async function runCgi(app: Application, options: MemoryOptions = {}): Promise<MemoryHandler> {
-  const handler = cgi(options);
-  await handler.run(app);
-  return handler;
-}
 
 /** A body that counts its close() calls and whether its iterator was ended early. */
 class Tracked implements Iterable<Uint8Array> {

@@ -5,21 +5,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { WSGIAssertionError, WSGIError } from '../src/index.ts';
-import type { Application, WSGIErrorCode, Write } from '../src/index.ts';
-import { MemoryHandler } from './_memory-handler.ts';
-import type { MemoryOptions } from './_memory-handler.ts';
-
-const enc = (s: string): Buffer => Buffer.from(s, 'latin1');
-const ERROR_PAGE =
-  'Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\nContent-Length: 59\r\n\r\n' +
-  'A server error occurred.  Please contact the administrator.';
-
-async function runCgi(app: Application, options: MemoryOptions = {}): Promise<MemoryHandler> {
-  const handler = new MemoryHandler(options);
-  handler.originServer = false;
-  await handler.run(app);
-  return handler;
-}
+import type { WSGIErrorCode, Write } from '../src/index.ts';
+import { ERROR_PAGE, MemoryHandler, enc, runCgi } from './_memory-handler.ts';
 
 /** A handler after setupEnviron(), to call startResponse() and write() directly. */
 async function ready(): Promise<MemoryHandler> {

@@ -9,24 +9,9 @@ import { describe, expect, it } from 'vitest';
 
 import { BaseHandler } from '../src/index.ts';
 import type { Application, Environ, ResponseBody } from '../src/index.ts';
-import { MemoryHandler } from './_memory-handler.ts';
-import type { MemoryOptions } from './_memory-handler.ts';
+import { MemoryHandler, cgi, enc, runCgi } from './_memory-handler.ts';
 
-const enc = (s: string): Buffer => Buffer.from(s, 'latin1');
 const DATE = /^Date: [A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT\r\n/m;
-
-/** A CGI-mode handler (`Status:` line, no Date), like wsgiref's test handler. */
-function cgi(options: MemoryOptions = {}): MemoryHandler {
-  const handler = new MemoryHandler(options);
-  handler.originServer = false;
-  return handler;
-}
-
-async function runCgi(app: Application, options: MemoryOptions = {}): Promise<MemoryHandler> {
-  const handler = cgi(options);
-  await handler.run(app);
-  return handler;
-}
 
 const hello: Application = (_environ, startResponse) => {
   startResponse('200 OK', [['Content-Type', 'text/plain']]);
