@@ -19,6 +19,12 @@ export interface ServerOptions {
   headersTimeout?: number;
   /** Time allowed for the whole request (head and body) in ms; beyond it 408. Default 300000. */
   requestTimeout?: number;
+  /**
+   * Inactivity allowed on a connection while a request is served, in ms (node:http's
+   * `server.timeout`): a client that stops reading its response, or sends nothing, is
+   * disconnected. 0 for none. Default 120000.
+   */
+  timeout?: number;
   /** How long an idle keep-alive connection is kept open in ms. Default 5000. */
   keepAliveTimeout?: number;
   /** How often request timeouts are checked, in ms. Default 30000. */
@@ -47,6 +53,7 @@ export const DEFAULT_OPTIONS: Readonly<Required<Omit<ServerOptions, 'handlerClas
     maxBodySize: 1_048_576,
     headersTimeout: 60_000,
     requestTimeout: 300_000,
+    timeout: 120_000,
     keepAliveTimeout: 5_000,
     connectionsCheckingInterval: 30_000,
     maxRequestsPerSocket: 0,

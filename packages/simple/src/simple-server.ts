@@ -137,6 +137,8 @@ export class WSGIServer {
     });
     // One more than allowed, so the handler can tell "too many" from "exactly the limit".
     server.maxHeadersCount = resolved.maxHeaderCount + 1;
+    // No listener for 'timeout': node:http destroys a connection idle this long mid-request.
+    server.timeout = resolved.timeout;
     if (Number.isFinite(resolved.maxConnections)) server.maxConnections = resolved.maxConnections;
     const listener = createRequestListener(this);
     server.on('request', listener);
