@@ -1,12 +1,13 @@
 // Profiles one server kind under load: `node bench/profile.mjs <kind> [seconds] [connections]`.
-// Starts `servers/node.mjs <kind>` with `--cpu-prof`, loads it, stops it, and prints the
+// Starts `servers/node.mjs <kind>` with `--cpu-prof`, loads it (the *-file and *-upload kinds:
+// `seconds` transfers of BENCH_FILE), stops it, and prints the
 // functions with the most self time and the most total (inclusive) time. The .cpuprofile
 // stays in bench/.tmp/prof/ for Chrome DevTools.
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { httpLoad, loadGenerator } from './lib/load.mjs';
+import { httpLoad, loadGenerator, transfer } from './lib/load.mjs';
 import { cpuSeconds, startServer, stopServer } from './lib/proc.mjs';
 import { textTable } from './lib/stats.mjs';
 
@@ -37,14 +38,35 @@ const server = await startServer({
 });
 const gen = loadGenerator();
 const url = `http://127.0.0.1:${server.port}/`;
-const warm = await httpLoad(gen, { url, connections: Number(connectionsArg), seconds: 1 });
-const cpu0 = cpuSeconds(server.pid);
-const r = await httpLoad(gen, {
-  url,
-  connections: Number(connectionsArg),
-  seconds: Number(secondsArg),
-});
-const cpu = cpuSeconds(server.pid) - cpu0;
+// Upload and download kinds move BENCH_FILE `seconds` times instead of a timed request load.
+const direction = /upload/.test(kind) ? 'upload' : /file/.test(kind) ? 'download' : null;
+let warm;
+let r;
+let cpu;
+if (direction === null) {
+  const connections = Number(connectionsArg);
+  warm = await httpLoad(gen, { url, connections, seconds: 1 });
+  const cpu0 = cpuSeconds(server.pid);
+  r = await httpLoad(gen, { url, connections, seconds: Number(secondsArg) });
+  cpu = cpuSeconds(server.pid) - cpu0;
+} else {
+  warm = { requests: 0 };
+  const cpu0 = cpuSeconds(server.pid);
+  let bytes = 0;
+  let seconds = 0;
+  const count = Number(secondsArg);
+  for (let i = 0; i < count; i++) {
+    const t = await transfer({ direction, url, file: process.env['BENCH_FILE'] });
+    if (t.status !== 200) throw new Error(`status ${t.status}`);
+    bytes += t.bytes;
+    seconds += t.seconds;
+  }
+  cpu = cpuSeconds(server.pid) - cpu0;
+  r = { requests: count, rps: count / seconds };
+  process.stdout.write(
+    `${kind}: ${(bytes / seconds / 1e6).toFixed(0)} MB/s, ${((cpu * 1e3 * 2 ** 30) / bytes).toFixed(0)} ms CPU/GiB\n`,
+  );
+}
 process.stdout.write(
   `${kind}: ${r.rps.toFixed(0)} req/s, ${((cpu * 1e6) / r.requests).toFixed(1)} µs CPU/request (profiler on)\n`,
 );

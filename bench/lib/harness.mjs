@@ -124,11 +124,13 @@ function summarise(variants, baseline, runs, servers, metrics) {
 }
 
 /**
- * Big-transfer scenario (download or upload). Each variant: `{ name, start(), path?, verify? }`.
+ * Big-transfer scenario (download or upload). Each variant: `{ name, start() }`; `check(v, server)`
+ * runs once per server after its memory baseline, `verify(v, server, result)` after each transfer.
  * Returns per variant the median MB/s, server CPU ms per GiB, and the growth of the server's
  * peak RSS over the whole scenario.
  */
 export async function transferScenario({
+  check,
   variants: all,
   baseline,
   direction,
@@ -142,6 +144,7 @@ export async function transferScenario({
   try {
     const before = new Map();
     for (const v of variants) before.set(v.name, memory(servers.get(v.name).pid).peak);
+    if (check) for (const v of variants) await check(v, servers.get(v.name));
     const runs = new Map(variants.map((v) => [v.name, []]));
     const once = async (v) => {
       const s = servers.get(v.name);

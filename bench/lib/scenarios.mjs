@@ -196,23 +196,16 @@ export const scenarios = [
           name: 'CPython wsgiref FileWrapper',
           start: pythonServer('file', file.path),
         });
-      // Content check once per server, outside the timed rounds.
-      for (const v of variants) {
-        const start = v.start;
-        v.start = async () => {
-          const s = await start();
-          const got = await downloadHash(`http://127.0.0.1:${s.port}/`);
-          if (got !== digest) {
-            await stopServer(s.child);
-            throw new Error(`${v.name}: downloaded bytes differ from the file`);
-          }
-          return s;
-        };
-      }
+      // Content check once per server, outside the timed rounds (its memory counts).
+      const check = async (v, s) => {
+        const got = await downloadHash(`http://127.0.0.1:${s.port}/`);
+        if (got !== digest) throw new Error(`${v.name}: downloaded bytes differ from the file`);
+      };
       const r = await transferScenario({
         variants,
         baseline: 'fs.createReadStream().pipe(res)',
         direction: 'download',
+        check,
         file,
         cfg,
         log,
