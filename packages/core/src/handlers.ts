@@ -27,9 +27,6 @@ import { andThen, isThenable } from './_maybe.ts';
 import { formatTraceback } from './_traceback.ts';
 import { WriteQueue } from './_write-queue.ts';
 
-/** What a hook returns: nothing, or a promise the handler waits for. */
-type Done = void | Promise<void>;
-
 const RESOLVED: Promise<void> = Promise.resolve();
 const WSGI_VERSION: readonly [number, number] = Object.freeze([1, 0] as const);
 const ERROR_BODY = Buffer.from(
@@ -170,7 +167,7 @@ export abstract class BaseHandler {
    *
    * @see PEP 3333, "environ Variables"; Python `BaseHandler.setup_environ()`
    */
-  setupEnviron(): Done {
+  setupEnviron(): void | Promise<void> {
     this.#finished = false;
     this.#closedBody = null;
     this.#queue.clear();
@@ -217,8 +214,8 @@ export abstract class BaseHandler {
    *
    * @see Python `BaseHandler.finish_response()`
    */
-  finishResponse(): Done {
-    let sending: Done;
+  finishResponse(): void | Promise<void> {
+    let sending: void | Promise<void>;
     try {
       sending = this.#transmit();
     } catch (error) {
@@ -233,7 +230,7 @@ export abstract class BaseHandler {
     return this.#complete();
   }
 
-  #transmit(): Done {
+  #transmit(): void | Promise<void> {
     const body = this.result;
     if (this.resultIsFile()) {
       const sent = this.sendfile();
@@ -245,7 +242,7 @@ export abstract class BaseHandler {
     return this.#iterate(body);
   }
 
-  #iterate(body: unknown): Done {
+  #iterate(body: unknown): void | Promise<void> {
     return andThen(
       iterate(body, {
         chunk: (data) => this.#queue.push(data),
@@ -256,12 +253,12 @@ export abstract class BaseHandler {
   }
 
   /** Waits for writes still in flight, then finishes the content. */
-  #end(): Done {
+  #end(): void | Promise<void> {
     return this.#queue.drain(() => this.finishContent());
   }
 
   #abort(error: unknown): Promise<never> | never {
-    let closing: Done;
+    let closing: void | Promise<void>;
     try {
       closing = this.#closeBody(this.result);
     } catch (closeError) {
@@ -284,8 +281,8 @@ export abstract class BaseHandler {
   }
 
   /** The response is complete: close it; a failing `close()` is only logged (API.md, deviation 3). */
-  #complete(): Done {
-    let closing: Done;
+  #complete(): void | Promise<void> {
+    let closing: void | Promise<void>;
     try {
       closing = this.close();
     } catch (error) {
@@ -295,7 +292,7 @@ export abstract class BaseHandler {
       return closing.then(undefined, (error: unknown) => this.#logCloseError(error));
   }
 
-  #logCloseError(error: unknown): Done {
+  #logCloseError(error: unknown): void | Promise<void> {
     if (!isClientDisconnect(error)) return this.logException(error);
   }
 
@@ -378,7 +375,7 @@ export abstract class BaseHandler {
    *
    * @see Python `BaseHandler.send_preamble()`
    */
-  sendPreamble(): Done {
+  sendPreamble(): void | Promise<void> {
     const text = this.#preamble();
     if (this.#head !== null) {
       this.#head.push(text);
@@ -415,7 +412,7 @@ export abstract class BaseHandler {
     return this.#queue.push(data) ?? RESOLVED;
   };
 
-  #send(data: Uint8Array): Done {
+  #send(data: Uint8Array): void | Promise<void> {
     const headers = this.#started('write()');
     if (!this.headersSent) {
       this.#length.start(headers);
@@ -449,7 +446,7 @@ export abstract class BaseHandler {
    *
    * @see Python `BaseHandler.finish_content()`
    */
-  finishContent(): Done {
+  finishContent(): void | Promise<void> {
     const headers = this.#started('finishContent()');
     if (this.headersSent) return this.#checkLength();
     headers.setDefault('Content-Length', '0');
@@ -457,7 +454,7 @@ export abstract class BaseHandler {
     return andThen(this.#checkLength(), () => andThen(this.sendHeaders(), () => this._flush()));
   }
 
-  #checkLength(): Done {
+  #checkLength(): void | Promise<void> {
     const message = this.#length.mismatch(this.bytesSent, this.#mayBeShort());
     if (message === undefined) return;
     const errors = this.environ?.['wsgi.errors'];
@@ -478,8 +475,8 @@ export abstract class BaseHandler {
    *
    * @see Python `BaseHandler.close()`
    */
-  close(): Done {
-    let closing: Done = undefined;
+  close(): void | Promise<void> {
+    let closing: void | Promise<void> = undefined;
     try {
       closing = this.#closeBody(this.result);
     } finally {
@@ -492,7 +489,7 @@ export abstract class BaseHandler {
     }
   }
 
-  #closeBody(body: ResponseBody | null): Done {
+  #closeBody(body: ResponseBody | null): void | Promise<void> {
     if (body === null || this.#closedBody === body) return;
     this.#closedBody = body;
     if (typeof body.close === 'function') return body.close();
@@ -515,7 +512,7 @@ export abstract class BaseHandler {
    *
    * @see Python `BaseHandler.send_headers()`
    */
-  sendHeaders(data?: Uint8Array): Done {
+  sendHeaders(data?: Uint8Array): void | Promise<void> {
     this.#started('sendHeaders()');
     this.cleanupHeaders();
     this.headersSent = true;
@@ -525,7 +522,7 @@ export abstract class BaseHandler {
     }
     const parts: string[] = [];
     this.#head = parts;
-    let preamble: Done;
+    let preamble: void | Promise<void>;
     try {
       preamble = this.sendPreamble();
     } finally {
@@ -537,7 +534,7 @@ export abstract class BaseHandler {
     });
   }
 
-  #writeHead(head: string, data: Uint8Array | undefined): Done {
+  #writeHead(head: string, data: Uint8Array | undefined): void | Promise<void> {
     if (data === undefined || data.length === 0) return this._write(Buffer.from(head, 'latin1'));
     if (data.length > COALESCE_LIMIT) {
       return andThen(this._write(Buffer.from(head, 'latin1')), () => this._write(data));
@@ -566,7 +563,7 @@ export abstract class BaseHandler {
    *
    * @see Python `BaseHandler.log_exception()`
    */
-  logException(error: unknown): Done {
+  logException(error: unknown): void | Promise<void> {
     return andThen(this.getStderr(), (stderr) => {
       stderr.write(formatTraceback(error, this.tracebackLimit));
       stderr.flush();
@@ -580,7 +577,7 @@ export abstract class BaseHandler {
    *
    * @see Python `BaseHandler.handle_error()`
    */
-  handleError(error: unknown): Done {
+  handleError(error: unknown): void | Promise<void> {
     return andThen(this.logException(error), () => {
       // Writes still in flight end (or fail) before the response is closed.
       if (this.headersSent) return andThen(this.#queue.settled(), () => this.close());
@@ -595,6 +592,8 @@ export abstract class BaseHandler {
    * The error page, as a WSGI application: `errorStatus`, a copy of `errorHeaders` and
    * `errorBody`. Override it to produce another page; never put the error itself in it.
    *
+   * @param _environ - the request's environ (the default page does not use it).
+   * @param startResponse - the handler's `startResponse`.
    * @param error - the error being handled, passed as `excInfo`.
    * @see Python `BaseHandler.error_output()`
    */
@@ -620,14 +619,14 @@ export abstract class BaseHandler {
    *
    * @see Python `BaseHandler._write()`
    */
-  abstract _write(data: Uint8Array): Done;
+  abstract _write(data: Uint8Array): void | Promise<void>;
 
   /**
    * Forces out what `_write()` buffered; may do nothing when `_write()` sends directly.
    *
    * @see Python `BaseHandler._flush()`
    */
-  abstract _flush(): Done;
+  abstract _flush(): void | Promise<void>;
 
   /**
    * Returns `environ['wsgi.input']`.
@@ -648,5 +647,5 @@ export abstract class BaseHandler {
    *
    * @see Python `BaseHandler.add_cgi_vars()`
    */
-  abstract addCgiVars(environ: Environ): Done;
+  abstract addCgiVars(environ: Environ): void | Promise<void>;
 }
