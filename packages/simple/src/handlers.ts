@@ -62,9 +62,6 @@ export class SimpleHandler extends BaseHandler {
   /** The CGI variables given to the constructor (Python's `base_env`). */
   readonly baseEnv: Readonly<Record<string, unknown>>;
   #error: Error | undefined = undefined;
-  readonly #onError = (error: unknown): void => {
-    this.#error ??= error instanceof Error ? error : new Error(String(error));
-  };
 
   constructor(
     stdin: InputStream | InputSource,
@@ -94,7 +91,10 @@ export class SimpleHandler extends BaseHandler {
 
   async #runWatched(application: Application): Promise<void> {
     const stdout = this.stdout;
-    stdout.on('error', this.#onError);
+    const onError = (error: unknown): void => {
+      this.#error ??= error instanceof Error ? error : new Error(String(error));
+    };
+    stdout.on('error', onError);
     try {
       await super.run(application);
       // Keep listening until what was written has left, so its error cannot go unhandled.
@@ -104,7 +104,7 @@ export class SimpleHandler extends BaseHandler {
         });
       }
     } finally {
-      stdout.off('error', this.#onError);
+      stdout.off('error', onError);
     }
   }
 

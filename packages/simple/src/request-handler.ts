@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toErrorStream } from '@wsgi/util';
 import type { Application, ErrorStream } from '@wsgi/util';
 
-import { buildEnviron } from './_environ.ts';
+import { fillEnviron } from './_environ.ts';
 import { declaredTooLarge, RequestInput } from './_input.ts';
 import { formatLogLine } from './_log.ts';
 import { refusal } from './_request-checks.ts';
@@ -42,7 +42,7 @@ const SIGNAL_PROPERTY: PropertyDescriptor = {
 };
 
 /** Puts the request's {@link SIGNAL_KEY} in `environ`, made when first read. */
-export function defineSignal(environ: object, handler: WSGIRequestHandler): void {
+function defineSignal(environ: object, handler: WSGIRequestHandler): void {
   (environ as Record<symbol, WSGIRequestHandler>)[REQUEST_HANDLER] = handler;
   Object.defineProperty(environ, SIGNAL_KEY, SIGNAL_PROPERTY);
 }
@@ -114,7 +114,20 @@ export class WSGIRequestHandler {
    * @see Python's `WSGIRequestHandler.get_environ()`
    */
   getEnviron(): Record<string, unknown> {
-    return buildEnviron(this.server.baseEnviron, this.request);
+    return fillEnviron({}, this.server.baseEnviron, this.request);
+  }
+
+  /**
+   * Adds {@link getEnviron}'s variables to `environ`. Unless a subclass overrides
+   * `getEnviron()`, they are written straight into it, without an object in between.
+   */
+  addEnviron(environ: Record<string, unknown>): void {
+    if (this.getEnviron === WSGIRequestHandler.prototype.getEnviron) {
+      fillEnviron(environ, this.server.baseEnviron, this.request);
+    } else {
+      Object.assign(environ, this.getEnviron());
+    }
+    defineSignal(environ, this);
   }
 
   /** `wsgi.errors`, and where the log goes: `process.stderr`. */
@@ -141,7 +154,8 @@ export class WSGIRequestHandler {
       new RequestInput(req, this.response, options.maxBodySize),
       this.response,
       this.getStderr(),
-      this.getEnviron(),
+      // ServerHandler asks addEnviron() for the CGI variables.
+      {},
       { multithread: true, multiprocess: cluster.isWorker },
     );
     handler.requestHandler = this;

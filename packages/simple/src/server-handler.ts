@@ -13,10 +13,15 @@ import { realFileOf, streamFile } from './_sendfile.ts';
 import { closeAfterFlush, destroyedError, drained } from './_streams.ts';
 import { SimpleHandler } from './handlers.ts';
 import type { SimpleHandlerOptions } from './handlers.ts';
-import { defineSignal } from './request-handler.ts';
 import type { WSGIRequestHandler } from './request-handler.ts';
 
 const TOO_LARGE_STATUS = '413 Content Too Large';
+
+/** Shared by every handler; never written to (`setupEnviron()` copies it). */
+const NO_OS_ENVIRON: Record<string, string> = Object.freeze({});
+
+/** The flat `[name, value, …]` list for `writeHead()`, reused: one request at a time uses it. */
+const scratch: string[] = [];
 
 /**
  * A {@link SimpleHandler} that answers through a `node:http` `ServerResponse` instead of raw
@@ -38,7 +43,7 @@ export class ServerHandler extends SimpleHandler {
    * Empty: a server's environ holds the request, not the server's process environment (which
    * `demoApp` would otherwise show to every client, and which would be copied per request).
    */
-  override osEnviron: Record<string, string> = {};
+  override osEnviron: Record<string, string> = NO_OS_ENVIRON;
   /** The response this handler drives. */
   readonly response: ServerResponse;
   /** The request handler, for logging (Python's `request_handler` back-pointer). */
@@ -61,11 +66,13 @@ export class ServerHandler extends SimpleHandler {
     this.response = stdout;
   }
 
-  /** The request's CGI variables, then its `wsgi_simple.signal`. */
+  /**
+   * The CGI variables given to the constructor, then, with a request handler, the request's
+   * (`requestHandler.addEnviron()`) and its `wsgi_simple.signal`.
+   */
   override addCgiVars(environ: Environ): void {
     super.addCgiVars(environ);
-    const requestHandler = this.requestHandler;
-    if (requestHandler !== undefined) defineSignal(environ, requestHandler);
+    this.requestHandler?.addEnviron(environ);
   }
 
   /** The request, when there is one. */
@@ -82,8 +89,14 @@ export class ServerHandler extends SimpleHandler {
     this.headersSent = true;
     const res = this.response;
     const status = this.status ?? '500 Internal Server Error';
-    const code = Number(status.slice(0, 3));
-    const flat: string[] = [];
+    // startResponse() checked the three digits.
+    const code =
+      (status.charCodeAt(0) - 48) * 100 +
+      (status.charCodeAt(1) - 48) * 10 +
+      status.charCodeAt(2) -
+      48;
+    const flat = scratch;
+    flat.length = 0;
     let server = false;
     let length: string | undefined;
     const headers = this.headers;
@@ -107,8 +120,13 @@ export class ServerHandler extends SimpleHandler {
     }
     this.#hasBody = code >= 200 && code !== 204 && code !== 304 && req?.method !== 'HEAD';
     this.#declaredLength = length === undefined ? -1 : Number(length);
-    if (res.headersSent || res.destroyed) throw res.errored ?? destroyedError();
-    res.writeHead(code, status.slice(4), flat);
+    try {
+      if (res.headersSent || res.destroyed) throw res.errored ?? destroyedError();
+      // node:http turns the list into the head at once and keeps no reference to it.
+      res.writeHead(code, status.slice(4), flat);
+    } finally {
+      flat.length = 0;
+    }
     if (data !== undefined && data.length > 0) return this._write(data);
     return undefined;
   }
