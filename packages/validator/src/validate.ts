@@ -106,7 +106,11 @@ function checkedStartResponse(
     checkHeaders(headers, checkStatus(status, report), report);
     checkExcInfo(excInfo, report);
     exchange.started = true;
-    const write = startResponse(...(args as Parameters<StartResponse>));
+    // Called with the arguments as given, so the server sees excInfo only when it was passed.
+    const write =
+      args.length === 2
+        ? startResponse(status as string, headers as Array<[string, string]>)
+        : startResponse(...(args as Parameters<StartResponse>));
     return checkedWrite(write, report);
   };
 }
