@@ -8,6 +8,7 @@
 import { inspect } from 'node:util';
 
 import { WSGIAssertionError } from './_errors.ts';
+import type { Done } from './_maybe.ts';
 
 /** Where the chunks go. */
 export interface BodySink {
@@ -16,8 +17,6 @@ export interface BodySink {
   /** `true` once nothing more may be sent: iteration stops and the iterator is ended. */
   full(): boolean;
 }
-
-type Done = void | Promise<void>;
 
 function notBytes(value: unknown): WSGIAssertionError {
   return new WSGIAssertionError(

@@ -5,6 +5,14 @@
  * @module
  */
 
+/** What a step returns: nothing, or a promise to wait for. */
+export type Done = void | Promise<void>;
+
+/** A rejection handler for a failure that is seen, and reported, elsewhere. */
+export function ignore(): void {
+  // Nothing to do: the failure is reported where it is awaited.
+}
+
 /** A value, or a promise of it. */
 export type Maybe<T> = T | PromiseLike<T>;
 

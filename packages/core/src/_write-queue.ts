@@ -4,13 +4,8 @@
  *
  * @module
  */
-import { isThenable } from './_maybe.ts';
-
-type Done = void | Promise<void>;
-
-function ignore(): void {
-  // The failure stays in the queue, where the handler sees it; this copy needs no handler.
-}
+import { ignore, isThenable } from './_maybe.ts';
+import type { Done } from './_maybe.ts';
 
 /** An ordered queue of writes through one `send` function. */
 export class WriteQueue {

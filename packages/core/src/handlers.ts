@@ -23,7 +23,7 @@ import { checkHeaders, checkStatus } from './_checks.ts';
 import { ContentLengthGuard } from './_content-length.ts';
 import { WSGIAssertionError, isClientDisconnect } from './_errors.ts';
 import { formatDateTime } from './_format-date-time.ts';
-import { andThen, isThenable } from './_maybe.ts';
+import { andThen, ignore, isThenable } from './_maybe.ts';
 import { formatTraceback } from './_traceback.ts';
 import { WriteQueue } from './_write-queue.ts';
 
@@ -40,10 +40,6 @@ const COALESCE_LIMIT = 16 * 1024;
 const OS_ENVIRON: Record<string, string> = Object.fromEntries(
   Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
 );
-
-function ignore(): void {
-  // A failure seen elsewhere; this copy of it needs no handler.
-}
 
 /**
  * Runs one WSGI application per `run()` call and writes its response through `_write()` and
