@@ -101,6 +101,7 @@ walk(profile.nodes[0], new Set());
 const all = profile.samples.length;
 // The profile covers the warm-up too: per-request figures divide by both loads' requests.
 const requests = warm.requests + r.requests;
+process.stdout.write(`requests profiled: ${requests}\n`);
 const top = (map, n) =>
   [...map.entries()]
     .sort((a, b) => b[1] - a[1])

@@ -190,6 +190,7 @@ export const scenarios = [
       const variants = [
         { name: 'fs.createReadStream().pipe(res)', start: nodeServer('raw-file', env) },
         { name: '@wsgi/simple FileWrapper', start: nodeServer('wsgi-file', env) },
+        { name: 'reference: pipe with 1 MiB reads', start: nodeServer('raw-file-1m', env) },
       ];
       if (python)
         variants.push({

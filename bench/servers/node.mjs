@@ -33,6 +33,15 @@ async function withValidator(app) {
   return validator(app);
 }
 
+function rawFile(highWaterMark) {
+  const path = process.env['BENCH_FILE'] ?? '';
+  listenRaw((_req, res) => {
+    const { size } = statSync(path);
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': size });
+    createReadStream(path, { highWaterMark }).pipe(res);
+  });
+}
+
 const kinds = {
   'raw-hello': () => {
     listenRaw((_req, res) => {
@@ -48,12 +57,11 @@ const kinds = {
     });
   },
   'raw-file': () => {
-    const path = process.env['BENCH_FILE'] ?? '';
-    listenRaw((_req, res) => {
-      const { size } = statSync(path);
-      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': size });
-      createReadStream(path).pipe(res);
-    });
+    rawFile(undefined);
+  },
+  // A reference for what plain Node reaches with bigger blocks than the 64 KiB default.
+  'raw-file-1m': () => {
+    rawFile(1024 * 1024);
   },
   'raw-upload': () => {
     listenRaw((req, res) => {
