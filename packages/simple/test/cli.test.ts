@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { get } from 'node:http';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -175,8 +178,49 @@ describe('wsgi-serve', () => {
     expect(proc.stderr()).not.toMatch(/\n\s+at /);
   });
 
+  it('exits 1 with one line when the port is taken', { timeout: 30_000 }, async () => {
+    const first = run(['--port', '0', '--quiet']);
+    const port = await listening(first);
+    for (const extra of [[], ['--workers', '2']]) {
+      const second = run(['--port', String(port), ...extra]);
+      expect(await second.exited).toBe(1);
+      expect(second.stderr()).toMatch(/^wsgi-serve: .*EADDRINUSE.*\n$/);
+    }
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+  });
+
+  it('runs the README example', { timeout: 30_000 }, async () => {
+    const readme = await readFile(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+    const example = /## Smallest example\n\n```js\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    expect(example).toContain('makeServer');
+    const dir = await mkdtemp(join(tmpdir(), 'wsgi-simple-readme-'));
+    try {
+      const file = join(dir, 'hello.mjs');
+      const index = pathToFileURL(join(import.meta.dirname, '..', 'dist', 'index.js')).href;
+      await writeFile(
+        file,
+        example.replace("'@wsgi/simple'", `'${index}'`).replace(', 8000,', ', 0,'),
+      );
+      const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.add(child);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+      for (let i = 0; i < 500 && !/Serving on/.test(out); i += 1)
+        await new Promise((r) => setTimeout(r, 20));
+      const port = Number(/:(\d+)\//.exec(out)?.[1]);
+      const { status, body } = await fetchText(port, '/there');
+      expect(status).toBe(200);
+      expect(body).toBe('Hello from /there\n');
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('has a shebang and is the package bin', { timeout: 30_000 }, async () => {
-    const { readFile } = await import('node:fs/promises');
     expect((await readFile(CLI, 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true);
     const pkg = JSON.parse(
       await readFile(join(import.meta.dirname, '..', 'package.json'), 'utf8'),
