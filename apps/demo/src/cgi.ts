@@ -7,9 +7,8 @@
  */
 import { CGIHandler } from '@wsgi/cgi';
 
-import { withoutContentHeaderCopies } from './_cgi-environ.ts';
 import { configFromEnv } from './_config.ts';
 import { createDemoApp } from './app.ts';
 
 const { uploadLimit } = configFromEnv({ UPLOAD_LIMIT: process.env['UPLOAD_LIMIT'] });
-await new CGIHandler().run(withoutContentHeaderCopies(createDemoApp({ uploadLimit })));
+await new CGIHandler().run(createDemoApp({ uploadLimit }));

@@ -35,6 +35,11 @@ abstract class ProcessCGIHandler extends BaseCGIHandler {
   override osEnviron: Record<string, string> = {};
 
   protected constructor(environ: Record<string, string>) {
+    // Some servers (lighttpd) pass the request's Content-Type and Content-Length a second time
+    // as HTTP_CONTENT_TYPE/HTTP_CONTENT_LENGTH. PEP 3333 forbids them (the validator refuses
+    // them), and the body length must come from CONTENT_LENGTH alone, so they are dropped.
+    delete environ['HTTP_CONTENT_TYPE'];
+    delete environ['HTTP_CONTENT_LENGTH'];
     super(cgiInput(environ), process.stdout, process.stderr, environ, {
       multithread: false,
       multiprocess: true,
@@ -73,6 +78,8 @@ abstract class ProcessCGIHandler extends BaseCGIHandler {
  * `true`, `wsgi.multithread` `false`, `wsgi.multiprocess` `true`, and `osEnviron` is empty.
  *
  * The request's `HTTP_PROXY` stays in the environ but is removed from `process.env` (httpoxy).
+ * `HTTP_CONTENT_TYPE` and `HTTP_CONTENT_LENGTH`, which some servers add beside `CONTENT_TYPE`
+ * and `CONTENT_LENGTH`, are dropped (PEP 3333 forbids them in the environ).
  * A web server that went away ends the script quietly; a failure after output started logs
  * the stack to stderr and sets a non-zero exit code.
  *

@@ -382,6 +382,23 @@ describe('BaseCGIHandler', () => {
 });
 
 describe('new CGIHandler()', () => {
+  it('drops the HTTP_CONTENT_TYPE/HTTP_CONTENT_LENGTH copies some servers add', () => {
+    process.env['CONTENT_TYPE'] = 'text/plain';
+    process.env['HTTP_CONTENT_TYPE'] = 'text/plain';
+    process.env['HTTP_CONTENT_LENGTH'] = '5';
+    try {
+      const handler = new CGIHandler();
+      expect(handler.baseEnv['CONTENT_TYPE']).toBe('text/plain');
+      expect(handler.baseEnv).not.toHaveProperty('HTTP_CONTENT_TYPE');
+      expect(handler.baseEnv).not.toHaveProperty('HTTP_CONTENT_LENGTH');
+      expect(new IISCGIHandler().baseEnv).not.toHaveProperty('HTTP_CONTENT_TYPE');
+    } finally {
+      delete process.env['CONTENT_TYPE'];
+      delete process.env['HTTP_CONTENT_TYPE'];
+      delete process.env['HTTP_CONTENT_LENGTH'];
+    }
+  });
+
   it('reads the environ, keeps HTTP_PROXY there and removes it from process.env', () => {
     process.env['HTTP_PROXY'] = 'http://attacker.invalid:3128';
     process.env['PATH_INFO'] = '/caf\u00e9';
