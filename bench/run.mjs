@@ -69,8 +69,10 @@ function findWsgiServe() {
 }
 
 function version(pkg) {
+  // Not require(`${pkg}/package.json`): hono's exports map does not list it.
   try {
-    return require(`${pkg}/package.json`).version;
+    return JSON.parse(readFileSync(join(benchDir, 'node_modules', pkg, 'package.json'), 'utf8'))
+      .version;
   } catch {
     return 'missing';
   }
@@ -120,6 +122,8 @@ process.on('SIGINT', () => {
 });
 
 const outcomes = [];
+const load = (values) => values.map((x) => x.toFixed(2)).join(' ');
+const loadBefore = load(os.loadavg());
 const started = Date.now();
 for (const scenario of scenarios) {
   if (only && !only.includes(scenario.id)) continue;
@@ -134,6 +138,7 @@ for (const scenario of scenarios) {
   log(consoleBlock(scenario, outcome));
 }
 const seconds = (Date.now() - started) / 1000;
+const loadAfter = load(os.loadavg());
 
 const failed = outcomes.filter(([, o]) => o.error);
 const ratios = outcomes.filter(([, o]) => o.goals);
@@ -161,6 +166,7 @@ if (!smoke && !only && cfg.exclude.length === 0) {
     `- references: ${Object.entries(refs)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
+    `- load average (1, 5, 15 min): ${loadBefore} at the start, ${loadAfter} at the end (other work on the machine)`,
     `- pinning: ${pinning ? `servers on core ${pinning.server}, load generator on core ${pinning.load}` : 'none'}`,
     '',
     '## Scenarios',

@@ -117,6 +117,7 @@ function summarise(variants, baseline, runs, servers, metrics) {
       entry[key] = median(rs.map(get));
       // Paired ratios: round i of this variant over round i of the baseline.
       entry[`${key}Ratio`] = base ? median(rs.map((r, i) => get(r) / get(base[i]))) : Number.NaN;
+      entry[`${key}Rounds`] = rs.map(get);
     }
     result[v.name] = entry;
   }

@@ -98,5 +98,27 @@ export function markdownBlock(scenario, outcome) {
     '',
     ...outcome.goals.map((g) => `- ${goalLine(g)}`),
     '',
+    ...roundLines(outcome),
   ].join('\n');
+}
+
+const ROUND_METRICS = [
+  ['rpsRounds', 'req/s', 0],
+  ['mbpsRounds', 'MB/s', 0],
+  ['msRounds', 'ms/request', 1],
+  ['cpuRounds', 'CPU', 1],
+  ['cpuMsRounds', 'CPU ms', 1],
+];
+
+/** Every round's figures, so the spread behind each median can be judged. */
+function roundLines(outcome) {
+  const lines = [];
+  for (const [name, r] of Object.entries(outcome.result)) {
+    const parts = ROUND_METRICS.filter(([key]) => Array.isArray(r[key])).map(
+      ([key, label, digits]) =>
+        `${label} ${r[key].map((x) => fmt(x, x < 100 ? digits : 0)).join(', ')}`,
+    );
+    if (parts.length > 0) lines.push(`  - ${name}: ${parts.join('; ')}`);
+  }
+  return lines.length > 0 ? ['Rounds, in order:', '', ...lines.map((l) => l.slice(2)), ''] : [];
 }

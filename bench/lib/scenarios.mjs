@@ -374,6 +374,8 @@ export const scenarios = [
             ms: median(rs.map((r) => r.ms)),
             p50: median(rs.map((r) => r.p50)),
             cpuMs: median(rs.map((r) => r.cpuMs)),
+            msRounds: rs.map((r) => r.ms),
+            cpuMsRounds: rs.map((r) => r.cpuMs),
           };
         }
         const w = result['@wsgi/cgi CGIHandler'] ?? { ms: NaN };
