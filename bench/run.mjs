@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import process from 'node:process';
+import { setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 import { curl, loadGenerator } from './lib/load.mjs';
 import { killAll, pinning } from './lib/proc.mjs';
@@ -115,6 +116,15 @@ log(
 log(`${cfg.rounds} round(s) of ${cfg.seconds} s per variant, alternating order`);
 if (!python) log(`note: ${PYTHON} is absent, CPython baselines skipped`);
 if (!lighttpd) log('note: lighttpd is absent, the CGI scenario is skipped');
+
+// A bound on the whole run: stop every child and fail rather than hang.
+const limitMs = (smoke ? 120 : 1200) * 1000;
+const watchdog = setTimeout(() => {
+  log(`\nbench: still running after ${limitMs / 1000} s, stopping`);
+  killAll();
+  process.exit(1);
+}, limitMs);
+watchdog.unref();
 
 process.on('SIGINT', () => {
   killAll();
