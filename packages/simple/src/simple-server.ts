@@ -68,6 +68,10 @@ export function createRequestListener(server: WSGIServer): RequestListener {
     const socket = req.socket;
     const previous = latest.get(socket);
     latest.set(socket, res);
+    // No protocol upgrades here (RFC 9110 §7.8): the request is answered as HTTP/1.1, then the
+    // connection closes, since node:http may already have taken the bytes after its head as the
+    // new protocol's and would drop them, or read them as requests, depending on how they came.
+    if (req.headers.upgrade !== undefined) res.shouldKeepAlive = false;
     if (maxRequests > 0) {
       // The last allowed response says "close" (node:http's own limit would answer the
       // pipelined requests after it with 503s behind that "close" and leave the socket open).

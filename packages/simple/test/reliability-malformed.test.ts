@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Application } from '@wsgi/util';
 
 import { teardown } from './_http.ts';
-import { countingServer, expectRefused, expectServing, MODES, send } from './_raw.ts';
+import { countingServer, expectRefused, expectServing, MODES, send, statusLines } from './_raw.ts';
 
 afterEach(teardown);
 
@@ -256,4 +256,21 @@ describe('field lines (RFC 9112 §5, RFC 9110 §5.5)', () => {
 
 describe('request lines and Host (RFC 9112 §3)', () => {
   run(REQUEST_LINES);
+});
+
+describe('protocol upgrades (RFC 9110 §7.8)', () => {
+  // h2c and WebSocket upgrades are not spoken here: the request is answered as HTTP/1.1 and the
+  // connection closes, so bytes after it are never run, however they arrive.
+  it.each([
+    'GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n',
+  ])('answers %j once, then closes', async (raw) => {
+    const { port, calls } = await countingServer();
+    for (const mode of MODES) {
+      const result = await send(port, raw + SMUGGLED, mode);
+      expect(statusLines(result.bytes), mode).toEqual(['HTTP/1.1 200 OK']);
+      expect(result.closed, mode).toBe(true);
+    }
+    expect(calls.paths).toEqual(['/', '/', '/']);
+  });
 });
