@@ -17,6 +17,10 @@ import type { WSGIRequestHandler } from './request-handler.ts';
 
 const TOO_LARGE_STATUS = '413 Content Too Large';
 
+function uncork(res: ServerResponse): void {
+  res.uncork();
+}
+
 /** Shared by every handler; never written to (`setupEnviron()` copies it). */
 const NO_OS_ENVIRON: Record<string, string> = Object.freeze({});
 
@@ -147,6 +151,11 @@ export class ServerHandler extends SimpleHandler {
       }
     }
     this.#written += chunk.length;
+    // Chunks written in one tick (and the end of a chunked body) leave in one writev.
+    if (!res.writableCorked) {
+      res.cork();
+      process.nextTick(uncork, res);
+    }
     if (res.write(chunk)) return undefined;
     return drained(res);
   }
