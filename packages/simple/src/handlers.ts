@@ -62,6 +62,11 @@ export class SimpleHandler extends BaseHandler {
   /** The CGI variables given to the constructor (Python's `base_env`). */
   readonly baseEnv: Readonly<Record<string, unknown>>;
   #error: Error | undefined = undefined;
+  /** Writes handed to `stdout` whose callback has not run yet. */
+  #pending = 0;
+  /** Called when `#pending` drops to 0, while `run()` waits for that. */
+  #idle: (() => void) | undefined = undefined;
+  #onWritten: ((error: Error | null | undefined) => void) | undefined;
 
   constructor(
     stdin: InputStream | InputSource,
@@ -97,15 +102,34 @@ export class SimpleHandler extends BaseHandler {
     stdout.on('error', onError);
     try {
       await super.run(application);
-      // Keep listening until what was written has left, so its error cannot go unhandled.
-      if (stdout.writableLength > 0 && !stdout.destroyed) {
-        await drained(stdout).catch((error: unknown) => {
-          if (!isClientDisconnect(error)) this.stderr.write(`SimpleHandler: ${String(error)}\n`);
+      // Keep listening until every write has completed, so a late error is seen and reported.
+      if (this.#pending > 0 && !stdout.destroyed) {
+        const seen = this.#error;
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            stdout.off('close', done);
+            this.#idle = undefined;
+            resolve();
+          };
+          this.#idle = done;
+          stdout.once('close', done);
         });
+        const late = this.#error;
+        if (late !== undefined && late !== seen && !isClientDisconnect(late)) {
+          this.stderr.write(`SimpleHandler: writing the response failed: ${String(late)}\n`);
+        }
       }
     } finally {
+      this.#idle = undefined;
       stdout.off('error', onError);
     }
+  }
+
+  /** Counts a completed write; the first error is kept for the next `_write()`/`_flush()`. */
+  #written(error: Error | null | undefined): void {
+    if (error) this.#error ??= error;
+    this.#pending -= 1;
+    if (this.#pending === 0) this.#idle?.();
   }
 
   override getStdin(): InputStream {
@@ -125,7 +149,8 @@ export class SimpleHandler extends BaseHandler {
     const stdout = this.stdout;
     if (this.#error !== undefined) throw this.#error;
     if (stdout.destroyed || stdout.writableEnded) throw stdout.errored ?? destroyedError();
-    if (stdout.write(data)) return undefined;
+    this.#pending += 1;
+    if (stdout.write(data, (this.#onWritten ??= this.#written.bind(this)))) return undefined;
     return drained(stdout);
   }
 

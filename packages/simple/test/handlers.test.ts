@@ -192,6 +192,18 @@ describe('SimpleHandler', () => {
     expect(out.text).not.toContain('third');
   });
 
+  it('waits for writes still in flight before resolving, and reports a late stdout error', async () => {
+    const eio = Object.assign(new Error('late failure'), { code: 'EIO' });
+    // Below the high-water mark: write() says "go on", the failure comes 30 ms later.
+    const out = new Recorder(1 << 20, 30, () => eio);
+    const errors = new MemoryErrors();
+    const started = Date.now();
+    await new SimpleHandler(new Uint8Array(0), out, errors, CGI).run(hello);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+    expect(out.writes).toHaveLength(1);
+    expect(errors.text).toBe('SimpleHandler: writing the response failed: Error: late failure\n');
+  });
+
   it('ends quietly when the reader went away (EPIPE), still closing the body', async () => {
     const epipe = Object.assign(new Error('broken pipe'), { code: 'EPIPE' });
     const out = new Recorder(16_384, 0, () => epipe);
