@@ -8,7 +8,7 @@ import type { Server as NetServer, Socket } from 'node:net';
 import { BaseHandler } from '@wsgi/core';
 import type { Application, Environ, ErrorStream, InputStream } from '@wsgi/core';
 import { makeServer, WSGIRequestHandler } from '@wsgi/simple';
-import type { WSGIServer } from '@wsgi/simple';
+import type { ServerOptions, WSGIServer } from '@wsgi/simple';
 import { setupTestingDefaults, toInputStream } from '@wsgi/util';
 import { serve } from 'srvx';
 import type { Server } from 'srvx';
@@ -65,6 +65,7 @@ export async function serveFetch(fetch: FetchHandler): Promise<{ port: number; s
 /** Our HTTP server (`makeServer`) running `app`, its log and `wsgi.errors` kept in `errors`. */
 export async function serveWsgi(
   app: Application,
+  options: Omit<ServerOptions, 'handlerClass' | 'quiet'> = {},
 ): Promise<{ port: number; server: WSGIServer; errors: MemoryErrors }> {
   const errors = memoryErrors();
   class Handler extends WSGIRequestHandler {
@@ -72,7 +73,11 @@ export async function serveWsgi(
       return errors;
     }
   }
-  const server = await makeServer('127.0.0.1', 0, app, { handlerClass: Handler, quiet: true });
+  const server = await makeServer('127.0.0.1', 0, app, {
+    ...options,
+    handlerClass: Handler,
+    quiet: true,
+  });
   track(server.httpServer);
   closers.add(async () => {
     await server.close();
