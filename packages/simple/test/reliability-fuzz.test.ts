@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Application } from '@wsgi/util';
 
 import { connect, teardown } from './_http.ts';
-import { countingServer, expectServing, statusLines } from './_raw.ts';
+import { countingServer, expectServing, MODES, pieces, statusLines } from './_raw.ts';
+import type { SendMode } from './_raw.ts';
 
 afterEach(teardown);
 
@@ -89,7 +90,11 @@ const input = fc.oneof(
 );
 
 /** Writes `data`, half-closes, and reads until the server closes; bounded. */
-async function throwAt(port: number, data: Buffer): Promise<{ bytes: Buffer; closed: boolean }> {
+async function throwAt(
+  port: number,
+  data: Buffer,
+  mode: SendMode,
+): Promise<{ bytes: Buffer; closed: boolean }> {
   const socket = await connect(port);
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -103,7 +108,9 @@ async function throwAt(port: number, data: Buffer): Promise<{ bytes: Buffer; clo
       clearTimeout(timer);
       resolve({ bytes: Buffer.concat(chunks), closed: true });
     });
-    socket.end(data);
+    // Cut as the mode says; the pieces leave in one go, so the server sees them as they come.
+    for (const piece of pieces(data, mode)) socket.write(piece);
+    socket.end();
   });
 }
 
@@ -115,9 +122,9 @@ describe('fuzzing', () => {
       const { port, calls } = await countingServer({ quiet: true }, app);
       let runs = 0;
       await fc.assert(
-        fc.asyncProperty(input, async (data) => {
+        fc.asyncProperty(input, fc.constantFrom(...MODES), async (data, mode) => {
           runs += 1;
-          const { bytes, closed } = await throwAt(port, data);
+          const { bytes, closed } = await throwAt(port, data, mode);
           const text = bytes.toString('latin1');
           expect(closed, JSON.stringify(data.toString('latin1'))).toBe(true);
           if (bytes.length > 0) expect(text.startsWith('HTTP/1.1 ')).toBe(true);
