@@ -171,6 +171,24 @@ describe('wsgi-serve', () => {
     },
   );
 
+  it('replaces a worker that dies', { timeout: 30_000 }, async () => {
+    const proc = run(['--port', '0', '--workers', '2', '--quiet', 'app.mjs']);
+    const port = await listening(proc);
+    const { body } = await fetchText(port);
+    const victim = Number(/pid=(\d+)/.exec(body)?.[1]);
+    process.kill(victim, 'SIGKILL');
+    const seen = new Set<number>();
+    for (let i = 0; i < 200 && seen.size < 2; i += 1) {
+      const pid = Number(/pid=(\d+)/.exec((await fetchText(port)).body)?.[1]);
+      if (pid !== victim) seen.add(pid);
+      if (seen.size < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(seen.size).toBe(2);
+    expect(proc.stderr()).toMatch(/a worker exited .*; starting another/);
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+  });
+
   it('exits 2 when the workers cannot load the module', { timeout: 30_000 }, async () => {
     const proc = run(['--port', '0', '--workers', '2', 'no-app.mjs']);
     expect(await proc.exited).toBe(2);
