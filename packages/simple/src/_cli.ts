@@ -183,7 +183,7 @@ function supervise(args: CliArgs): void {
     reported = true;
     fail(message.wsgiServeFailure, message.status);
   });
-  cluster.on('exit', (_worker, code) => {
+  cluster.on('exit', (_worker, code, signal) => {
     const alive = Object.keys(cluster.workers ?? {}).length;
     if (stopping || !listening) {
       // A worker that could not start (bad module, port in use) stops the whole service.
@@ -195,9 +195,8 @@ function supervise(args: CliArgs): void {
       if (alive === 0) process.exit();
       return;
     }
-    process.stderr.write(
-      `wsgi-serve: a worker exited with status ${String(code)}; starting another\n`,
-    );
+    const how = code === null ? `by ${signal}` : `with status ${String(code)}`;
+    process.stderr.write(`wsgi-serve: a worker exited ${how}; starting another\n`);
     fork();
   });
   const stop = (): void => {

@@ -184,7 +184,7 @@ describe('wsgi-serve', () => {
       if (seen.size < 2) await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(seen.size).toBe(2);
-    expect(proc.stderr()).toMatch(/a worker exited .*; starting another/);
+    expect(proc.stderr()).toMatch(/a worker exited by SIGKILL; starting another/);
     proc.child.kill('SIGTERM');
     expect(await proc.exited).toBe(0);
   });
