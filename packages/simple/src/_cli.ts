@@ -195,7 +195,8 @@ function supervise(args: CliArgs): void {
       if (alive === 0) process.exit();
       return;
     }
-    const how = code === null ? `by ${signal}` : `with status ${String(code)}`;
+    // @types/node says number, but a worker killed by a signal exits with a null code.
+    const how = signal ? `by ${signal}` : `with status ${String(code)}`;
     process.stderr.write(`wsgi-serve: a worker exited ${how}; starting another\n`);
     fork();
   });
