@@ -9,6 +9,7 @@ import { isHopByHop, requestUri } from '@wsgi/util';
 /** How much of `wsgi.input` one pull of the request body asks for. */
 const READ_SIZE = 64 * 1024;
 const DECIMAL = /^[0-9]+$/;
+const EMPTY = new Uint8Array(0);
 
 /**
  * The request headers: each `HTTP_*` variable (`HTTP_X_FORWARDED_FOR` → `x-forwarded-for`),
@@ -33,31 +34,38 @@ function requestHeaders(environ: Environ): Headers {
 }
 
 /**
- * Whether the request has a body to stream: a method other than `GET` or `HEAD` (Fetch
- * refuses one there) and a `CONTENT_LENGTH` above 0, or none at all with a `Transfer-Encoding`
- * (a chunked upload our server decodes) or `wsgi.input_terminated` (an input that ends by
- * itself, as `toFetchHandler`'s). Without either, CGI says there is no body.
+ * How many bytes of body the request has: `CONTENT_LENGTH`; without one, `Infinity` (read to
+ * the end) when there is a `Transfer-Encoding` (a chunked upload our server decodes) or
+ * `wsgi.input_terminated` (an input that ends by itself, as `toFetchHandler`'s), else 0, as
+ * CGI says. `GET` and `HEAD` have none (Fetch refuses a body there).
  */
-function hasBody(environ: Environ): boolean {
+function bodyLength(environ: Environ): number {
   const method = environ.REQUEST_METHOD;
-  if (method === 'GET' || method === 'HEAD') return false;
+  if (method === 'GET' || method === 'HEAD') return 0;
   const length = environ.CONTENT_LENGTH ?? '';
-  if (DECIMAL.test(length)) return Number(length) > 0;
-  return (
-    length === '' &&
-    (environ['wsgi.input_terminated'] === true ||
-      typeof environ['HTTP_TRANSFER_ENCODING'] === 'string')
-  );
+  if (DECIMAL.test(length)) return Number(length);
+  const terminated =
+    environ['wsgi.input_terminated'] === true ||
+    typeof environ['HTTP_TRANSFER_ENCODING'] === 'string';
+  return length === '' && terminated ? Infinity : 0;
 }
 
-/** A pull-based stream over `wsgi.input`: nothing is read before the handler reads. */
-function inputBody(input: InputStream): ReadableStream<Uint8Array> {
+/**
+ * A pull-based stream over `wsgi.input`: nothing is read before the handler reads, and never
+ * more than `length` bytes (PEP 3333: an application must not read past `CONTENT_LENGTH`).
+ */
+function inputBody(input: InputStream, length: number): ReadableStream<Uint8Array> {
+  let remaining = length;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        const chunk = await input.read(READ_SIZE);
-        if (chunk.length === 0) controller.close();
-        else controller.enqueue(chunk);
+        const chunk = remaining > 0 ? await input.read(Math.min(READ_SIZE, remaining)) : EMPTY;
+        if (chunk.length === 0) {
+          controller.close();
+          return;
+        }
+        remaining -= chunk.length;
+        controller.enqueue(chunk);
       },
     },
     { highWaterMark: 0 },
@@ -76,8 +84,9 @@ export function toRequest(environ: Environ, signal: AbortSignal): Request {
     headers: requestHeaders(environ),
     signal,
   };
-  if (hasBody(environ)) {
-    init.body = inputBody(environ['wsgi.input']);
+  const length = bodyLength(environ);
+  if (length > 0) {
+    init.body = inputBody(environ['wsgi.input'], length);
     init.duplex = 'half';
   }
   return new Request(requestUri(environ), init);
