@@ -53,7 +53,14 @@ class StreamBody implements AsyncIterableIterator<Uint8Array> {
 
   async next(): Promise<IteratorResult<Uint8Array>> {
     if (this.#closed) return { done: true, value: undefined };
-    const step = await this.#reader.read();
+    let step: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
+    try {
+      step = await this.#reader.read();
+    } catch (error) {
+      // An errored stream is over: cancelling it would only report the same error again.
+      this.#done = true;
+      throw error;
+    }
     if (step.done) {
       this.#done = true;
       return { done: true, value: undefined };

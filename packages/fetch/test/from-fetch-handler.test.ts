@@ -174,6 +174,36 @@ describe('fromFetchHandler behind the validator and a BaseHandler', () => {
     }
   });
 
+  it('a Response stream that fails midway ends the response, logged once', async () => {
+    const memory = new MemoryHandler({ REQUEST_METHOD: 'GET' });
+    await memory.run(
+      fromFetchHandler(
+        () =>
+          new Response(
+            new ReadableStream<Uint8Array>({
+              start(controller) {
+                controller.enqueue(enc('partial'));
+              },
+              pull(controller) {
+                controller.error(new Error('upstream broke'));
+              },
+            }),
+            { headers: { 'Content-Type': 'text/plain' } },
+          ),
+      ),
+    );
+    expect(memory.output).toMatch(/^HTTP\/1\.0 200 OK\r\n/);
+    expect(split(memory.output).body).toBe('partial');
+    expect(String(memory.errors).match(/upstream broke/g)).toHaveLength(1);
+  });
+
+  it('a method Fetch forbids is an error of the application', async () => {
+    const memory = new MemoryHandler({ REQUEST_METHOD: 'CONNECT' });
+    await memory.run(fromFetchHandler(mirror));
+    expect(memory.output).toMatch(/^HTTP\/1\.0 500 /);
+    expect(String(memory.errors)).toMatch(/^TypeError/m);
+  });
+
   it('refuses a handler that is not a function', () => {
     const make = fromFetchHandler as (handler: unknown) => unknown;
     for (const value of [undefined, null, 'handler', { fetch: mirror }]) {
