@@ -8,22 +8,14 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { Application } from '@wsgi/util';
-
 import { exchange, serve, teardown } from './_http.ts';
+
+import { environApp } from './_apps.ts';
 
 const PYTHON = '/root/.pyenv/versions/3.11.7/bin/python3';
 const hasPython = existsSync(PYTHON);
 let python: ChildProcess | undefined;
 let pythonPort = 0;
-
-const environApp: Application = (environ, startResponse) => {
-  const strings: Record<string, string> = {};
-  for (const [key, value] of Object.entries(environ))
-    if (typeof value === 'string') strings[key] = value;
-  startResponse('200 OK', [['Content-Type', 'application/json']]);
-  return [Buffer.from(JSON.stringify(strings), 'latin1')];
-};
 
 beforeAll(async () => {
   if (!hasPython) return;

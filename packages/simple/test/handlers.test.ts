@@ -9,6 +9,8 @@ import type { Application, ResponseBody } from '@wsgi/util';
 import { SimpleHandler } from '../src/index.ts';
 import { MemoryErrors, bytes, sleep } from './_http.ts';
 
+import { hello } from './_apps.ts';
+
 const PYTHON = '/root/.pyenv/versions/3.11.7/bin/python3';
 
 const CGI = {
@@ -51,11 +53,6 @@ class Recorder extends Writable {
     return Buffer.concat(this.writes).toString('latin1');
   }
 }
-
-const hello: Application = (_environ, startResponse) => {
-  startResponse('200 OK', [['Content-Type', 'text/plain']]);
-  return [bytes('Hello world!')];
-};
 
 function withoutDate(text: string): string {
   return text.replace(/Date: [^\r]*\r\n/, '');

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
-import type { Application, Environ } from '@wsgi/util';
+import type { Environ } from '@wsgi/util';
 
 import { SIGNAL_KEY } from '../src/index.ts';
 import {
@@ -14,32 +14,9 @@ import {
   teardown,
 } from './_http.ts';
 
+import { echo, environApp, hello, json } from './_apps.ts';
+
 afterEach(teardown);
-
-const hello: Application = (_environ, startResponse) => {
-  startResponse('200 OK', [['Content-Type', 'text/plain']]);
-  return [bytes('Hello world!')];
-};
-
-/** Answers the environ's CGI keys (strings only) as JSON. */
-const environApp: Application = (environ, startResponse) => {
-  const cgi: Record<string, string> = {};
-  for (const [key, value] of Object.entries(environ))
-    if (typeof value === 'string') cgi[key] = value;
-  startResponse('200 OK', [['Content-Type', 'application/json']]);
-  return [Buffer.from(JSON.stringify(cgi), 'latin1')];
-};
-
-function json(body: Buffer): Record<string, string> {
-  return JSON.parse(body.toString('latin1')) as Record<string, string>;
-}
-
-/** Echoes wsgi.input, read whole. */
-const echo: Application = async (environ, startResponse) => {
-  const body = await environ['wsgi.input'].read();
-  startResponse('200 OK', [['Content-Type', 'application/octet-stream']]);
-  return [body];
-};
 
 describe('the environ (WSGIRequestHandler.getEnviron)', () => {
   it('has the CGI variables of wsgiref.simple_server', async () => {

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import type { Application, ResponseBody } from '@wsgi/util';
+import type { ResponseBody } from '@wsgi/util';
 
 import { makeServer, SIGNAL_KEY, WSGIServer } from '../src/index.ts';
 import {
@@ -18,12 +18,9 @@ import {
   waitFor,
 } from './_http.ts';
 
-afterEach(teardown);
+import { hello } from './_apps.ts';
 
-const hello: Application = (_environ, startResponse) => {
-  startResponse('200 OK', [['Content-Type', 'text/plain']]);
-  return [bytes('Hello world!')];
-};
+afterEach(teardown);
 
 describe('makeServer', () => {
   it('listens on the real port when 0 is asked and serves a one-chunk body with Content-Length', async () => {
