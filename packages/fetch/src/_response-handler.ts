@@ -156,13 +156,18 @@ export class ResponseHandler extends BaseHandler {
     const init = new globalThis.Headers();
     for (const [name, value] of headers.items()) init.append(name, value);
     const noBody = NULL_BODY_STATUSES.has(code) || this.#request.method === 'HEAD';
-    const body = noBody
-      ? null
-      : new BodyStream(() => {
-          const gone = clientGone('The response body was cancelled');
-          this.#stop(gone, gone);
-        });
-    const response = new Response(body?.readable ?? null, {
+    // No stream when the whole body is known now: none left (finishContent() sends the headers
+    // with no data), or a one-element array body whose chunk this is.
+    const whole = data === undefined || (data.length > 0 && this.#isOneChunk());
+    const body =
+      noBody || whole
+        ? null
+        : new BodyStream(() => {
+            const gone = clientGone('The response body was cancelled');
+            this.#stop(gone, gone);
+          });
+    const content = noBody || !whole ? null : (data ?? null);
+    const response = new Response(body?.readable ?? content, {
       status: code,
       statusText: status.slice(4),
       headers: init,
@@ -170,7 +175,12 @@ export class ResponseHandler extends BaseHandler {
     this.#body = body;
     this.headersSent = true;
     this.#settle(response);
-    if (data !== undefined && data.length > 0) return this._write(data);
+    if (body !== null && data !== undefined && data.length > 0) return body.push(data);
+  }
+
+  #isOneChunk(): boolean {
+    const result = this.result;
+    return Array.isArray(result) && result.length === 1;
   }
 
   _write(data: Uint8Array): Promise<void> | undefined {
