@@ -323,6 +323,23 @@ describe('applications', () => {
     expect(await connectionCount(server)).toBe(0);
   });
 
+  it('gives an already aborted signal to an application that looks after the client left', async () => {
+    let aborted: boolean | undefined;
+    let started = 0;
+    const { port } = await serve(async (environ, startResponse) => {
+      started += 1;
+      await sleep(150);
+      aborted = (environ[SIGNAL_KEY] as AbortSignal).aborted;
+      return hello(environ, startResponse);
+    });
+    const socket = await connect(port);
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor(() => started === 1);
+    socket.destroy();
+    await waitFor(() => aborted !== undefined);
+    expect(aborted).toBe(true);
+  });
+
   it('does not abort the signal of a response that completed', async () => {
     let signal: AbortSignal | undefined;
     const { port } = await serve((environ, startResponse) => {
