@@ -8,7 +8,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Application, Environ, ResponseBody } from '@wsgi/core';
 import { isHopByHop } from '@wsgi/util';
 
-import { describe, isFetchObject } from './_describe.ts';
+import { describe, isFetchObject } from './_checks.ts';
 import { toRequest } from './_request.ts';
 import type { FetchHandler } from './types.ts';
 

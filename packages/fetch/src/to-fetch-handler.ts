@@ -7,7 +7,7 @@ import type { Application, ErrorStream } from '@wsgi/core';
 import { toErrorStream, toInputStream } from '@wsgi/util';
 import type { ErrorSink, InputStream } from '@wsgi/util';
 
-import { describe, isFetchObject } from './_describe.ts';
+import { describe, isFetchObject } from './_checks.ts';
 import { ResponseHandler } from './_response-handler.ts';
 import type { ResponseHandlerSetup } from './_response-handler.ts';
 import type { ToFetchHandlerOptions } from './types.ts';
