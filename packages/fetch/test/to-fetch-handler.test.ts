@@ -1,5 +1,7 @@
 // toFetchHandler, called with Request objects: the environ, the Response, streaming with
 // backpressure, cancellation and aborts, errors, and bad input.
+import { PassThrough } from 'node:stream';
+
 import type { Application } from '@wsgi/core';
 import { describe, expect, it } from 'vitest';
 
@@ -335,6 +337,21 @@ describe('toFetchHandler: errors', () => {
     expect(response.headers.get('content-type')).toBe('text/plain');
     expect(await response.text()).toBe(ERROR_BODY);
     expect(String(errors)).toMatch(/^Error: kaboom/m);
+  });
+
+  it('logs to a Node Writable given as errors', async () => {
+    const sink = new PassThrough();
+    let logged = '';
+    sink.setEncoding('utf8').on('data', (chunk: string) => (logged += chunk));
+    const fetch = toFetchHandler(
+      () => {
+        throw new TypeError('into the writable');
+      },
+      { errors: sink },
+    );
+    expect((await fetch(new Request('http://h/'))).status).toBe(500);
+    await until(() => logged.includes('into the writable'));
+    expect(logged).toMatch(/^TypeError: into the writable/m);
   });
 
   it('an error after the headers cuts the stream (never a complete-looking body)', async () => {
