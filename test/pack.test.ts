@@ -1,0 +1,82 @@
+// Packaging: every published package is packed with `pnpm pack` (which turns `workspace:^` into
+// real ranges), installed with plain npm into a fresh project outside the workspace, imported
+// from an ES module that serves a hello application through makeServer and CGIHandler, and
+// type-checked from a strict TypeScript file.
+import { execFile } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const packages = ['util', 'core', 'simple', 'cgi', 'validator', 'fetch'];
+const bin = (name: string) => join(root, 'node_modules', '.bin', name);
+
+let work = '';
+let consumer = '';
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'wsgi-pack-'));
+  const tarballs = join(work, 'tarballs');
+  await mkdir(tarballs);
+  for (const name of packages) {
+    await run(bin('pnpm'), ['pack', '--pack-destination', tarballs], {
+      cwd: join(root, 'packages', name),
+    });
+  }
+  consumer = join(work, 'consumer');
+  await cp(join(root, 'test', 'fixtures', 'consumer'), consumer, { recursive: true });
+  const files = (await readdir(tarballs)).map((file) => join(tarballs, file));
+  // Our packages have no third-party runtime dependencies, so npm needs no registry for them.
+  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', ...files], {
+    cwd: consumer,
+  });
+  // The type check needs Node's types; take the workspace's copy rather than the registry's.
+  await mkdir(join(consumer, 'node_modules', '@types'), { recursive: true });
+  await symlink(
+    join(root, 'node_modules', '@types', 'node'),
+    join(consumer, 'node_modules', '@types', 'node'),
+  );
+}, 120_000);
+
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('the packed packages', () => {
+  it('ship only dist, README and LICENSE, with workspace ranges resolved', async () => {
+    for (const name of packages) {
+      const dir = join(consumer, 'node_modules', '@wsgi', name);
+      const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as {
+        dependencies?: Record<string, string>;
+      };
+      for (const range of Object.values(manifest.dependencies ?? {})) {
+        expect(range).not.toMatch(/^workspace:/);
+      }
+      const entries = (await readdir(dir)).sort();
+      expect(entries).toEqual(['LICENSE', 'README.md', 'dist', 'package.json']);
+    }
+  });
+
+  it('serve a hello application through makeServer, CGIHandler, BaseHandler and toFetchHandler from plain ESM', async () => {
+    const { stdout } = await run(process.execPath, ['smoke.mjs'], { cwd: consumer });
+    expect(JSON.parse(stdout)).toEqual({
+      server: { status: 200, body: 'Hello world!\n' },
+      cgi: 'Status: 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello world!\n',
+      validated: 'Hello world!\n',
+      fetch: 'Hello world!\n',
+    });
+  });
+
+  it('type-check against the public types under strict', async () => {
+    await expect(
+      run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], {
+        cwd: consumer,
+      }),
+    ).resolves.toBeTruthy();
+  });
+});
