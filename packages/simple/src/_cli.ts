@@ -7,71 +7,14 @@ import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 
 import type { Application } from '@wsgi/util';
 
+import { helpText, parseCliArgs, UsageError } from './_cli-args.ts';
+import type { CliArgs } from './_cli-args.ts';
 import { WSGIServerError } from './_errors.ts';
 import { demoApp } from './demo-app.ts';
 import { makeServer } from './simple-server.ts';
-
-export const USAGE =
-  'usage: wsgi-serve [--host 127.0.0.1] [--port 8000] [--workers N] [--quiet] [module[:export]]';
-
-/** What the command line asks for. */
-export interface CliArgs {
-  host: string;
-  port: number;
-  workers: number;
-  quiet: boolean;
-  module: string | undefined;
-  help: boolean;
-}
-
-/** A bad command line: the message is printed as is, and the exit status is 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-function integer(text: string, name: string, min: number, max: number): number {
-  const value = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
-  if (!(value >= min && value <= max)) {
-    throw new UsageError(
-      `wsgi-serve: --${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`,
-    );
-  }
-  return value;
-}
-
-/** Parses `argv` (without `node` and the script). */
-export function parseCliArgs(argv: readonly string[]): CliArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        host: { type: 'string', default: '127.0.0.1' },
-        port: { type: 'string', short: 'p', default: '8000' },
-        workers: { type: 'string', short: 'w', default: '1' },
-        quiet: { type: 'boolean', short: 'q', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(`wsgi-serve: ${(error as Error).message}\n${USAGE}`);
-  }
-  const { values, positionals } = parsed;
-  if (positionals.length > 1) throw new UsageError(`wsgi-serve: one module at most\n${USAGE}`);
-  return {
-    host: values.host,
-    port: integer(values.port, 'port', 0, 65_535),
-    workers: integer(values.workers, 'workers', 1, 1024),
-    quiet: values.quiet,
-    module: positionals[0],
-    help: values.help,
-  };
-}
 
 /**
  * Loads `module[:export]`: a path to an ES module (`.js`/`.mjs`), relative to the working
@@ -132,7 +75,7 @@ function announce(host: string, port: number): void {
 /** Serves in this process; a first SIGINT/SIGTERM closes gracefully, a second exits at once. */
 async function serve(args: CliArgs, primary: boolean): Promise<void> {
   const app = await loadApplication(args.module);
-  const server = await makeServer(args.host, args.port, app, { quiet: args.quiet });
+  const server = await makeServer(args.host, args.port, app, args.options);
   if (primary) announce(server.host, server.port);
   let stopping = false;
   const stop = (): void => {
@@ -219,7 +162,10 @@ function failure(error: unknown): { message: string; status: number } {
   return { message: `wsgi-serve: ${text.split('\n', 1)[0] ?? ''}`, status: 1 };
 }
 
-/** Runs `wsgi-serve` with `argv`; errors are one line on stderr and exit status 2. */
+/**
+ * Runs `wsgi-serve` with `argv`; a bad command line or module is one line on stderr and exit
+ * status 2. Workers parse the same `argv`, so every flag holds in each of them.
+ */
 export async function main(argv: readonly string[]): Promise<void> {
   try {
     if (cluster.isWorker) {
@@ -228,7 +174,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
     const args = parseCliArgs(argv);
     if (args.help) {
-      process.stdout.write(`${USAGE}\n`);
+      process.stdout.write(helpText());
       return;
     }
     if (args.workers > 1) supervise(args);
