@@ -2,6 +2,9 @@
  * `wsgi-serve`'s limit flags, one per `makeServer()` option: shown with their defaults, checked
  * strictly, and in force over real sockets in one process and with `--workers`.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { killChildren, listening, run } from './_cli.ts';
@@ -43,16 +46,26 @@ async function stop(proc: ReturnType<typeof run>): Promise<void> {
 }
 
 describe('wsgi-serve limit flags', () => {
-  it('lists every flag in --help with its default', { timeout: 20_000 }, async () => {
-    const help = run(['--help']);
-    expect(await help.exited).toBe(0);
-    for (const [flag, value] of DEFAULTS) {
-      expect(help.stdout()).toMatch(
-        new RegExp(`^ +${flag} [A-Z]+ +.*\\(default ${String(value)}\\)$`, 'm'),
-      );
-    }
-    expect(help.stdout()).toMatch(/^ +-q, --quiet /m);
-  });
+  it(
+    'lists every flag with its default in --help and the README',
+    { timeout: 20_000 },
+    async () => {
+      const help = run(['--help']);
+      expect(await help.exited).toBe(0);
+      for (const [flag, value] of DEFAULTS) {
+        expect(help.stdout()).toMatch(
+          new RegExp(`^ +${flag} [A-Z]+ +.*\\(default ${String(value)}\\)$`, 'm'),
+        );
+      }
+      expect(help.stdout()).toMatch(/^ +-q, --quiet /m);
+      const readme = await readFile(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+      for (const [flag, value] of DEFAULTS) {
+        expect(readme).toMatch(
+          new RegExp(`^\\| \`${flag} [A-Z]+\` +\\| \`${String(value)}\``, 'm'),
+        );
+      }
+    },
+  );
 
   it(
     'exits 2 with one line naming the flag for a bad value or an unknown flag',
