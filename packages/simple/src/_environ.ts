@@ -6,6 +6,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 
+import { isMounted, splitMount } from './_mount.ts';
+
 /** `WSGIServer/0.2 Node/<version>`, Python's `server_version + ' ' + sys_version`. */
 export const SERVER_SOFTWARE = `WSGIServer/0.2 Node/${process.versions.node}`;
 
@@ -75,17 +77,26 @@ export function fillEnviron(
   env: Record<string, unknown>,
   base: Readonly<Record<string, unknown>>,
   req: IncomingMessage,
+  scriptName?: string,
 ): Record<string, unknown> {
-  const url = collapseLeadingSlashes(req.url ?? '/');
+  let url = req.url ?? '/';
+  let script = base['SCRIPT_NAME'];
+  if (isMounted(req, scriptName)) {
+    const [prefix, rest] = splitMount(req, scriptName);
+    script = unquoteLatin1(prefix);
+    url = rest;
+  }
+  url = collapseLeadingSlashes(url);
   const q = url.indexOf('?');
   const socket = req.socket;
   const headers = req.headers;
   const length = headers['content-length'];
-  env['SERVER_NAME'] = base['SERVER_NAME'];
+  // Without a server's own name (toNodeListener()), the address the request came to.
+  env['SERVER_NAME'] = base['SERVER_NAME'] ?? socket.localAddress ?? '';
   env['GATEWAY_INTERFACE'] = base['GATEWAY_INTERFACE'];
-  env['SERVER_PORT'] = base['SERVER_PORT'];
+  env['SERVER_PORT'] = base['SERVER_PORT'] ?? String(socket.localPort ?? '');
   env['REMOTE_HOST'] = base['REMOTE_HOST'];
-  env['SCRIPT_NAME'] = base['SCRIPT_NAME'];
+  env['SCRIPT_NAME'] = script;
   env['SERVER_PROTOCOL'] = `HTTP/${req.httpVersion}`;
   env['SERVER_SOFTWARE'] = SERVER_SOFTWARE;
   env['REQUEST_METHOD'] = req.method ?? 'GET';

@@ -3,6 +3,9 @@
  *
  * @module
  */
+import { toErrorStream } from '@wsgi/util';
+import type { ErrorSink, ErrorStream } from '@wsgi/util';
+
 import type { WSGIRequestHandler } from './request-handler.ts';
 
 /** Options of {@link makeServer}. Every limit is enforced by `node:http` or by the server. */
@@ -38,27 +41,41 @@ export interface ServerOptions {
   maxConnections?: number;
   /** The request handler class, as Python's `make_server(handler_class=...)`. */
   handlerClass?: typeof WSGIRequestHandler;
+  /**
+   * Where `wsgi.errors` and the request log go: a `Writable` or an `ErrorStream`. Default
+   * `process.stderr`.
+   */
+  errors?: ErrorSink;
+  /**
+   * `SCRIPT_NAME` of every request, the path the application is mounted at (`''` or starting
+   * with `/`, no trailing `/`), as it appears in the URL; a request path under it has it
+   * removed from `PATH_INFO`. Default: `''`, or the Express/Connect mount point under
+   * `toNodeListener()`.
+   */
+  scriptName?: string;
 }
 
+/** Options with no default: left out when not given. */
+type Unset = 'handlerClass' | 'errors' | 'scriptName';
+
 /** The options with every default filled in. */
-export type ResolvedOptions = Required<Omit<ServerOptions, 'handlerClass'>> &
-  Pick<ServerOptions, 'handlerClass'>;
+export type ResolvedOptions = Required<Omit<ServerOptions, Unset>> &
+  Pick<ServerOptions, 'handlerClass' | 'scriptName'> & { errors?: ErrorStream };
 
 /** The defaults, documented in the README. */
-export const DEFAULT_OPTIONS: Readonly<Required<Omit<ServerOptions, 'handlerClass'>>> =
-  Object.freeze({
-    quiet: false,
-    maxHeaderSize: 16_384,
-    maxHeaderCount: 100,
-    maxBodySize: 1_048_576,
-    headersTimeout: 60_000,
-    requestTimeout: 300_000,
-    timeout: 120_000,
-    keepAliveTimeout: 5_000,
-    connectionsCheckingInterval: 30_000,
-    maxRequestsPerSocket: 0,
-    maxConnections: 1_024,
-  });
+export const DEFAULT_OPTIONS: Readonly<Required<Omit<ServerOptions, Unset>>> = Object.freeze({
+  quiet: false,
+  maxHeaderSize: 16_384,
+  maxHeaderCount: 100,
+  maxBodySize: 1_048_576,
+  headersTimeout: 60_000,
+  requestTimeout: 300_000,
+  timeout: 120_000,
+  keepAliveTimeout: 5_000,
+  connectionsCheckingInterval: 30_000,
+  maxRequestsPerSocket: 0,
+  maxConnections: 1_024,
+});
 
 type NumericKey = Exclude<keyof typeof DEFAULT_OPTIONS, 'quiet'>;
 
@@ -106,6 +123,15 @@ export function resolveOptions(options: ServerOptions | undefined): ResolvedOpti
       if (typeof value !== 'function')
         throw new TypeError('makeServer(): option handlerClass must be a class');
       resolved.handlerClass = value as typeof WSGIRequestHandler;
+    } else if (name === 'errors') {
+      resolved.errors = toErrorStream(value as ErrorSink);
+    } else if (name === 'scriptName') {
+      if (typeof value !== 'string' || !/^(?:\/[^?#]*[^/?#])?$/.test(value)) {
+        throw new TypeError(
+          "makeServer(): option scriptName must be '' or a path starting with / and not ending with /",
+        );
+      }
+      resolved.scriptName = value;
     } else if (Object.hasOwn(DEFAULT_OPTIONS, name)) {
       resolved[name as NumericKey] = checkNumber(name as NumericKey, value);
     } else {

@@ -114,7 +114,8 @@ export class WSGIRequestHandler {
    * @see Python's `WSGIRequestHandler.get_environ()`
    */
   getEnviron(): Record<string, unknown> {
-    return fillEnviron({}, this.server.baseEnviron, this.request);
+    const { baseEnviron, options } = this.server;
+    return fillEnviron({}, baseEnviron, this.request, options.scriptName);
   }
 
   /**
@@ -123,16 +124,16 @@ export class WSGIRequestHandler {
    */
   addEnviron(environ: Record<string, unknown>): void {
     if (this.getEnviron === WSGIRequestHandler.prototype.getEnviron) {
-      fillEnviron(environ, this.server.baseEnviron, this.request);
+      fillEnviron(environ, this.server.baseEnviron, this.request, this.server.options.scriptName);
     } else {
       Object.assign(environ, this.getEnviron());
     }
     defineSignal(environ, this);
   }
 
-  /** `wsgi.errors`, and where the log goes: `process.stderr`. */
+  /** `wsgi.errors`, and where the log goes: the `errors` option, or `process.stderr`. */
   getStderr(): ErrorStream {
-    return (sharedStderr ??= toErrorStream(process.stderr));
+    return this.server.options.errors ?? (sharedStderr ??= toErrorStream(process.stderr));
   }
 
   /**

@@ -104,6 +104,11 @@ export class WSGIServer {
   readonly options: ResolvedOptions;
   /** The underlying `node:http` server. */
   readonly httpServer: Server;
+  /**
+   * The `(req, res)` listener that runs each request of {@link httpServer} (its `request` and
+   * `checkContinue` events); {@link toNodeListener} hands out the same one.
+   */
+  readonly listener: RequestListener;
   /** The request handler class; a `WSGIRequestHandler` subclass may replace it. */
   handlerClass: typeof WSGIRequestHandler;
   /** The CGI variables every request's environ starts from (Python's `base_environ`). */
@@ -145,6 +150,7 @@ export class WSGIServer {
     server.timeout = resolved.timeout;
     if (Number.isFinite(resolved.maxConnections)) server.maxConnections = resolved.maxConnections;
     const listener = createRequestListener(this);
+    this.listener = listener;
     server.on('request', listener);
     // Answered with 100 Continue only when the application reads wsgi.input.
     server.on('checkContinue', listener);
