@@ -49,8 +49,12 @@ async function pumpAsync(body: AsyncIterable<unknown>, sink: BodySink): Promise<
   }
 }
 
+/** An iterator's `next`, read once as `for…of` does (a fresh generator's lookups are slow). */
+type Next = (this: Iterator<unknown>) => IteratorResult<unknown>;
+
 async function finishPump(
   iterator: Iterator<unknown>,
+  next: Next,
   first: Promise<void>,
   sink: BodySink,
 ): Promise<void> {
@@ -65,7 +69,7 @@ async function finishPump(
       iterator.return?.();
       return;
     }
-    const step = iterator.next();
+    const step = next.call(iterator);
     if (step.done === true) return;
     try {
       pending = send(sink, step.value);
@@ -76,12 +80,15 @@ async function finishPump(
 }
 
 function pump(iterator: Iterator<unknown>, sink: BodySink): Done {
+  // Called with `iterator` as `this` below.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const next = iterator.next as Next;
   for (;;) {
     if (sink.full()) {
       iterator.return?.();
       return;
     }
-    const step = iterator.next();
+    const step = next.call(iterator);
     if (step.done === true) return;
     let pending: Promise<void> | undefined;
     try {
@@ -89,7 +96,7 @@ function pump(iterator: Iterator<unknown>, sink: BodySink): Done {
     } catch (error) {
       leave(iterator, error);
     }
-    if (pending !== undefined) return finishPump(iterator, pending, sink);
+    if (pending !== undefined) return finishPump(iterator, next, pending, sink);
   }
 }
 
@@ -113,8 +120,11 @@ export function iterate(body: unknown, sink: BodySink): Done {
     if (typeof method(body, Symbol.asyncIterator) === 'function') {
       return pumpAsync(body as AsyncIterable<unknown>, sink);
     }
-    if (typeof method(body, Symbol.iterator) === 'function') {
-      return pump((body as Iterable<unknown>)[Symbol.iterator](), sink);
+    // Read once and called, not looked up again: each lookup on a generator made by a new
+    // closure is a megamorphic miss.
+    const iterator = method(body, Symbol.iterator);
+    if (typeof iterator === 'function') {
+      return pump((iterator as () => Iterator<unknown>).call(body), sink);
     }
   }
   throw new WSGIAssertionError(

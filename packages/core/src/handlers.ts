@@ -36,6 +36,11 @@ const ERROR_BODY = Buffer.from(
 /** A first chunk up to this size is copied behind the header block, so one `_write()` sends both. */
 const COALESCE_LIMIT = 16 * 1024;
 
+/** `environ['wsgi.file_wrapper']` for the default `FileWrapper`: one function, not one per request. */
+function wrapFile(file: FileLike, blockSize?: number): FileWrapper {
+  return new FileWrapper(file, blockSize);
+}
+
 /** `process.env` as it was when this module loaded (Python reads `os.environ` at import). */
 const OS_ENVIRON: Record<string, string> = Object.fromEntries(
   Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
@@ -189,7 +194,9 @@ export abstract class BaseHandler {
     environ['wsgi.multithread'] = this.wsgiMultithread;
     environ['wsgi.multiprocess'] = this.wsgiMultiprocess;
     const Wrapper = this.wsgiFileWrapper;
-    if (Wrapper !== null) {
+    if (Wrapper === FileWrapper) {
+      environ['wsgi.file_wrapper'] = wrapFile;
+    } else if (Wrapper !== null) {
       environ['wsgi.file_wrapper'] = (file: FileLike, blockSize?: number) =>
         new Wrapper(file, blockSize);
     }
