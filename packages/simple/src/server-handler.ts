@@ -24,9 +24,6 @@ function uncork(res: ServerResponse): void {
 /** Shared by every handler; never written to (`setupEnviron()` copies it). */
 const NO_OS_ENVIRON: Record<string, string> = Object.freeze({});
 
-/** The flat `[name, value, …]` list for `writeHead()`, reused: one request at a time uses it. */
-const scratch: string[] = [];
-
 /**
  * A {@link SimpleHandler} that answers through a `node:http` `ServerResponse` instead of raw
  * bytes: the status and headers go to `res.writeHead()` and the body to `res.write()`/`end()`,
@@ -99,8 +96,8 @@ export class ServerHandler extends SimpleHandler {
       (status.charCodeAt(1) - 48) * 10 +
       status.charCodeAt(2) -
       48;
-    const flat = scratch;
-    flat.length = 0;
+    // A new small array: resetting a shared one's `length` costs more than allocating.
+    const flat: string[] = [];
     let server = false;
     let length: string | undefined;
     const headers = this.headers;
@@ -124,13 +121,8 @@ export class ServerHandler extends SimpleHandler {
     }
     this.#hasBody = code >= 200 && code !== 204 && code !== 304 && req?.method !== 'HEAD';
     this.#declaredLength = length === undefined ? -1 : Number(length);
-    try {
-      if (res.headersSent || res.destroyed) throw res.errored ?? destroyedError();
-      // node:http turns the list into the head at once and keeps no reference to it.
-      res.writeHead(code, status.slice(4), flat);
-    } finally {
-      flat.length = 0;
-    }
+    if (res.headersSent || res.destroyed) throw res.errored ?? destroyedError();
+    res.writeHead(code, status.slice(4), flat);
     if (data !== undefined && data.length > 0) return this._write(data);
     return undefined;
   }
