@@ -139,7 +139,9 @@ describe('toNodeListener in a node:http server', () => {
   });
 
   it('rejects server-level, unknown and ill-typed options', () => {
-    expect(() => toNodeListener(hello, { timeout: 5 } as never)).toThrow(/unknown option "timeout"/);
+    expect(() => toNodeListener(hello, { timeout: 5 } as never)).toThrow(
+      /unknown option "timeout"/,
+    );
     expect(() => toNodeListener(hello, { nope: 1 } as never)).toThrow(TypeError);
     expect(() => toNodeListener(hello, { scriptName: 'app' })).toThrow(/scriptName/);
     expect(() => toNodeListener(hello, { scriptName: '/app/' })).toThrow(/scriptName/);
