@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 
+import { ChunkQueue } from './_chunk-queue.ts';
 import { asReason, describe, latin1Bytes } from './_latin1.ts';
 import type { Source } from './_sources.ts';
 import {
@@ -45,9 +46,6 @@ export interface InputStreamOptions {
   contentLength?: number | undefined;
 }
 
-const EMPTY = Buffer.alloc(0);
-const LF = 0x0a;
-
 /** Validates a size argument the way Python's `io` does: none or negative means "all". */
 function toLimit(size: unknown, method: string): number {
   if (size === undefined || size === null) return Infinity;
@@ -72,18 +70,16 @@ function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
 }
 
 /**
- * The buffering reader behind `toInputStream`. Chunks wait in `#chunks` (the first one partly
- * consumed up to `#offset`); reads that the buffer can answer settle without touching the
- * source, and operations run strictly one after another.
+ * The buffering reader behind `toInputStream`. Chunks wait in `#buffer`; reads that it can
+ * answer settle without touching the source, and operations run strictly one after another.
+ * Every operation costs time linear in the bytes it handles, whatever their chunking.
  */
 class BufferedInput implements InputStream {
   readonly #source: Source;
   readonly #expected: number;
   /** Bytes the source may still deliver (`Infinity` without a content length). */
   #remaining: number;
-  #chunks: Buffer[] = [];
-  #offset = 0;
-  #buffered = 0;
+  readonly #buffer = new ChunkQueue();
   #done = false;
   /** Why the source stopped early (its error, or the truncation), once it has. */
   #failure: { error: unknown } | undefined;
@@ -102,26 +98,24 @@ class BufferedInput implements InputStream {
     return this.#run(
       size,
       'read',
-      (limit) => this.#fill(() => this.#buffered >= limit),
-      (limit) => this.#take(Math.min(limit, this.#buffered), this.#buffered >= limit),
+      (limit) => this.#fill(() => this.#buffer.length >= limit),
+      (limit) => this.#take(Math.min(limit, this.#buffer.length), this.#buffer.length >= limit),
     );
   }
 
   readline(size?: number): Promise<Uint8Array> {
-    // How far the current line search has looked, so no byte is scanned twice.
-    let scanned = 0;
+    // The buffer remembers how far its line search got, so asking after each chunk is cheap.
     let end = -1;
     const found = (limit: number): boolean => {
-      if (end === -1) end = this.#findLineEnd(scanned);
-      scanned = this.#buffered;
-      return end !== -1 || this.#buffered >= limit;
+      end = this.#buffer.lineEnd();
+      return end !== -1 || this.#buffer.length >= limit;
     };
     return this.#run(
       size,
       'readline',
       (limit) => this.#fill(() => found(limit)),
       (limit) => {
-        const length = Math.min(end === -1 ? this.#buffered : end, limit);
+        const length = Math.min(end === -1 ? this.#buffer.length : end, limit);
         return this.#take(length, end !== -1 || length >= limit);
       },
     );
@@ -227,8 +221,7 @@ class BufferedInput implements InputStream {
       return;
     }
     if (chunk.length === 0) return;
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
+    this.#buffer.push(chunk);
     this.#remaining -= chunk.length;
     if (this.#remaining === 0) this.#done = true;
   }
@@ -238,54 +231,13 @@ class BufferedInput implements InputStream {
     this.#failure = { error };
   }
 
-  /** The offset just past the first `\n` at or after `from` in the buffer, or -1. */
-  #findLineEnd(from: number): number {
-    // Positions count from the first unread byte, which sits at `#offset` in the first chunk.
-    let base = -this.#offset;
-    for (const chunk of this.#chunks) {
-      const start = from - base;
-      if (start < chunk.length) {
-        const at = chunk.indexOf(LF, Math.max(start, 0));
-        if (at !== -1) return base + at + 1;
-      }
-      base += chunk.length;
-    }
-    return -1;
-  }
-
   /**
    * Removes and returns the first `length` buffered bytes. A short answer (`complete` false)
    * at the end of a failed source rethrows the failure instead.
    */
   #take(length: number, complete: boolean): Uint8Array {
     if (!complete && this.#failure) throw this.#failure.error;
-    if (length === 0) return EMPTY;
-    this.#buffered -= length;
-    const first = this.#chunks[0];
-    if (first !== undefined && first.length - this.#offset >= length) {
-      const out = first.subarray(this.#offset, this.#offset + length);
-      this.#consume(first, length);
-      return out;
-    }
-    const out = Buffer.allocUnsafe(length);
-    let filled = 0;
-    while (filled < length) {
-      const chunk = this.#chunks[0];
-      if (chunk === undefined) break;
-      const n = Math.min(chunk.length - this.#offset, length - filled);
-      out.set(chunk.subarray(this.#offset, this.#offset + n), filled);
-      filled += n;
-      this.#consume(chunk, n);
-    }
-    return out;
-  }
-
-  #consume(chunk: Buffer, n: number): void {
-    this.#offset += n;
-    if (this.#offset === chunk.length) {
-      this.#chunks.shift();
-      this.#offset = 0;
-    }
+    return this.#buffer.take(length);
   }
 }
 

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { toInputStream } from '../src/index.ts';
-import type { InputStream } from '../src/index.ts';
+import type { InputSource, InputStream } from '../src/index.ts';
 import { Reference, chunk, slowChunks, trickle } from './_chunks.ts';
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
@@ -375,6 +375,148 @@ describe('toInputStream() is independent of chunking (property)', () => {
         expect(all.map(text)).toEqual(lines);
       }),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe('toInputStream() over very many tiny chunks', () => {
+  const TOTAL = 100_000;
+
+  /** A 100,000-byte body: one line of 60,000 bytes, then lines of 0–199 bytes, no final LF. */
+  const body = ((): Buffer => {
+    const out = Buffer.alloc(TOTAL);
+    let seed = 7;
+    let next = 60_000;
+    for (let i = 0; i < TOTAL; i++) {
+      if (i === next) {
+        out[i] = 0x0a;
+        seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+        next = i + 1 + (seed % 200);
+      } else {
+        out[i] = 0x20 + (i % 90);
+      }
+    }
+    return out;
+  })();
+  const oneByte = (): Buffer[] => Array.from({ length: TOTAL }, (_, i) => body.subarray(i, i + 1));
+
+  /** A byte `Readable` that hands out one byte per `_read`, counting them. */
+  function byteByByte(): { stream: Readable; reads: () => number } {
+    let at = 0;
+    const stream = new Readable({
+      highWaterMark: 1,
+      read() {
+        this.push(at < TOTAL ? body.subarray(at, ++at) : null);
+      },
+    });
+    return { stream, reads: () => at };
+  }
+
+  type Reader = Pick<InputStream, 'read' | 'readline'>;
+  /** The answers of `Reference`, the one-buffer model, as an InputStream-like reader. */
+  const model = (): Reader => {
+    const ref = new Reference(body);
+    return {
+      read: (n) => Promise.resolve(ref.read(n)),
+      readline: (n) => Promise.resolve(ref.readline(n)),
+    };
+  };
+
+  /** Calls `next(0)`, `next(1)`, … until one gives no bytes; the pieces before it. */
+  async function drain(next: (i: number) => Promise<Uint8Array>): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = [];
+    for (let i = 0; i <= TOTAL; i++) {
+      const piece = await next(i);
+      if (piece.length === 0) return out;
+      out.push(piece);
+    }
+    throw new Error('the stream never ended');
+  }
+
+  const SIZES = [1, 7, 4096, 2, 65_537, 300];
+  const size = (i: number): number => SIZES[i % SIZES.length] ?? 1;
+  const patterns: Record<string, (r: Reader) => Promise<Uint8Array[]>> = {
+    'read()': async (r) => [await r.read(), await r.read(), await r.read(5)],
+    'read(n) loop': (r) => drain((i) => r.read(size(i))),
+    'readline() loop': (r) => drain(() => r.readline()),
+    'readline(1000) loop': (r) => drain(() => r.readline(1000)),
+    'read(n) and readline(n) in turn': (r) =>
+      drain((i) => (i % 2 === 0 ? r.readline(size(i >> 1)) : r.read(size(i)))),
+  };
+
+  function expectSame(got: Uint8Array[], want: Uint8Array[]): void {
+    expect(got.map((piece) => piece.length)).toEqual(want.map((piece) => piece.length));
+    expect(Buffer.concat(got).equals(Buffer.concat(want))).toBe(true);
+  }
+
+  const sources: Record<string, () => InputSource> = {
+    'an iterable': oneByte,
+    'an async iterable': () => {
+      const pieces = oneByte()[Symbol.iterator]();
+      return { [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve(pieces.next()) }) };
+    },
+    'a Readable': () => byteByByte().stream,
+  };
+
+  for (const [kind, make] of Object.entries(sources)) {
+    for (const [name, pattern] of Object.entries(patterns)) {
+      it(`${kind} of 100,000 one-byte chunks: ${name} gives what one chunk gives`, async () => {
+        const want = await pattern(model());
+        expect(Buffer.concat(want).equals(body)).toBe(true);
+        expectSame(await pattern(toInputStream(body)), want);
+        expectSame(await pattern(toInputStream(make())), want);
+        expectSame(await pattern(toInputStream(make(), { contentLength: TOTAL })), want);
+      });
+    }
+
+    it(`${kind} of 100,000 one-byte chunks: readlines() and iteration give every line`, async () => {
+      const lines = await patterns['readline() loop']?.(model());
+      if (lines === undefined) throw new Error('no readline pattern');
+      expect(lines.length).toBeGreaterThan(300);
+      expectSame(await toInputStream(make()).readlines(), lines);
+      const iterated: Uint8Array[] = [];
+      for await (const line of toInputStream(make())) iterated.push(line);
+      expectSame(iterated, lines);
+    });
+  }
+
+  it('the Readable really hands over one byte at a time', async () => {
+    const { stream, reads } = byteByByte();
+    const input = toInputStream(stream);
+    expect((await input.readline()).length).toBe(60_001);
+    expect(reads()).toBeGreaterThanOrEqual(60_001);
+    expect(reads()).toBeLessThanOrEqual(60_003);
+  });
+
+  it('agrees with one buffer across many chunks and operations (property)', async () => {
+    // Long enough that spent chunks are dropped from the queue while a line search is under way.
+    const op = fc.record({
+      op: fc.constantFrom('read' as const, 'readline' as const),
+      size: fc.option(fc.integer({ min: -1, max: 90 }), { nil: undefined }),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 200, maxLength: 1500 }),
+        fc.integer({ min: 2, max: 50 }),
+        fc.array(fc.nat(3), { minLength: 1, maxLength: 40 }),
+        fc.array(op, { maxLength: 120 }),
+        async (raw, lineEvery, widths, ops) => {
+          const data = raw.map((b) => (b % lineEvery === 0 ? 0x0a : b));
+          const chunks: Uint8Array[] = [];
+          for (let at = 0, i = 0; at < data.length; i++) {
+            const width = (widths[i % widths.length] ?? 0) + 1;
+            chunks.push(data.subarray(at, at + width));
+            at += width;
+          }
+          const ref = new Reference(data);
+          const input = toInputStream(chunks);
+          for (const { op: name, size: n } of ops) {
+            expect(text(await input[name](n))).toBe(text(ref[name](n)));
+          }
+          expect(text(await input.read())).toBe(text(ref.read()));
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });
