@@ -104,6 +104,8 @@ export function fillEnviron(
   env['QUERY_STRING'] = q === -1 ? '' : url.slice(q + 1);
   env['REMOTE_ADDR'] = socket.remoteAddress ?? '';
   env['REMOTE_PORT'] = socket.remotePort === undefined ? '' : String(socket.remotePort);
+  // A node:https server (toNodeListener()): wsgi.url_scheme is then 'https' (PEP 3333 §URL).
+  if ((socket as { encrypted?: unknown }).encrypted === true) env['HTTPS'] = 'on';
   // email.message's get_content_type() default when the header is absent.
   env['CONTENT_TYPE'] = headers['content-type'] ?? 'text/plain';
   env['CONTENT_LENGTH'] =

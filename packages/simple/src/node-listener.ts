@@ -40,9 +40,13 @@ const LISTENER_OPTIONS = new Set<string>([
  * It is the listener behind `makeServer()` (each request gets a new `handlerClass`, default
  * `WSGIRequestHandler`, and a `ServerHandler`), so the environ, the checks on the request head
  * (400/505, 431, 413), streaming, `Connection: close` after an unread body, and error pages are
- * the same. `SERVER_NAME` and `SERVER_PORT` are the local address and port the request came to.
+ * the same. `SERVER_NAME` and `SERVER_PORT` are the local address and port the request came to;
+ * under `node:https`, `HTTPS` is `'on'` (so `wsgi.url_scheme` is `'https'`).
  * `SCRIPT_NAME` is the `scriptName` option, else the mount point Express (`req.baseUrl`) or
  * Connect (`req.originalUrl`) recorded, and `PATH_INFO` the rest of the path.
+ *
+ * A `handlerClass` sees `this.server` as a `WSGIServer` that never listens: it holds the
+ * options, the application and the listener.
  *
  * To answer `Expect: 100-continue` only when the application reads `wsgi.input`, also add it as
  * the server's `checkContinue` listener; otherwise `node:http` sends 100 Continue itself.

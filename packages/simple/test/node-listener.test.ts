@@ -2,8 +2,10 @@
  * toNodeListener(): the makeServer listener in servers we do not own — a plain node:http
  * server, Express and Connect mounts (SCRIPT_NAME from the mount point), and its options.
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { RequestListener, Server } from 'node:http';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
 import connect from 'connect';
@@ -17,8 +19,8 @@ import { MemoryErrors } from './_http.ts';
 const servers = new Set<Server>();
 const sockets = new Set<Socket>();
 
-async function listen(listener: RequestListener): Promise<string> {
-  const server = createServer(listener);
+async function listen(listener: RequestListener, tls?: object): Promise<string> {
+  const server = tls === undefined ? createServer(listener) : createHttpsServer(tls, listener);
   servers.add(server);
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -67,6 +69,32 @@ describe('toNodeListener in a node:http server', () => {
       'wsgi.url_scheme': 'http',
     });
     expect(env['SERVER_SOFTWARE']).toMatch(/^WSGIServer\/0\.2 Node\//);
+  });
+
+  it('serves over node:https with wsgi.url_scheme https', async () => {
+    const cert = readFileSync(new URL('fixtures/tls-cert.pem', import.meta.url));
+    const key = readFileSync(new URL('fixtures/tls-key.pem', import.meta.url));
+    const base = await listen(toNodeListener(environApp, { quiet: true }), { cert, key });
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = httpsRequest(`${base.replace('http:', 'https:')}/tls`, { ca: cert }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          resolve(Buffer.concat(chunks).toString());
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(JSON.parse(body)).toMatchObject({
+      HTTPS: 'on',
+      'wsgi.url_scheme': 'https',
+      PATH_INFO: '/tls',
+    });
+    // A plain connection says nothing of TLS.
+    const plain = await listen(toNodeListener(environApp, { quiet: true }));
+    const env = await environAt(plain, '/');
+    expect([env['HTTPS'], env['wsgi.url_scheme']]).toEqual([undefined, 'http']);
   });
 
   it('is the very listener makeServer runs', async () => {
