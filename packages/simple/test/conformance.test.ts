@@ -69,11 +69,35 @@ async function listen(server: Server): Promise<Target> {
 
 // @wsgi/fetch and @wsgi/cgi are built after @wsgi/simple (they depend on it), so they are
 // taken from their build output instead of being dependencies, which would make a cycle.
-type ToFetchHandler = (app: Application) => (request: Request) => Promise<Response>;
-async function loadToFetchHandler(): Promise<ToFetchHandler> {
+type FetchHandler = (request: Request) => Promise<Response>;
+interface FetchModule {
+  toFetchHandler: (app: Application) => FetchHandler;
+  fromFetchHandler: (handler: FetchHandler) => Application;
+}
+async function loadFetch(): Promise<FetchModule> {
   const url = new URL('../../fetch/dist/index.js', import.meta.url).href;
-  const loaded = (await import(url)) as { toFetchHandler: ToFetchHandler };
-  return loaded.toFetchHandler;
+  return (await import(url)) as FetchModule;
+}
+
+/** A TestClient target: the reply's body is the stream of chunks. */
+function clientTarget(client: TestClient, sortsHeaders = false): Target {
+  return {
+    send: async (request) => {
+      const reply = await client.stream(request.path, {
+        method: request.method,
+        ...(request.headers === undefined ? {} : { headers: request.headers }),
+        ...(request.body === undefined ? {} : { body: request.body }),
+      });
+      return {
+        status: reply.status,
+        statusText: reply.statusText,
+        headers: reply.rawHeaders.map(([name, value]) => [name, value]),
+        body: reply.body,
+      };
+    },
+    close: () => Promise.resolve(),
+    sortsHeaders,
+  };
 }
 
 const CGI_SCRIPT = fileURLToPath(new URL('fixtures/cgi-conformance.mjs', import.meta.url));
@@ -183,32 +207,26 @@ conformanceSuite(
 
 conformanceSuite(
   'TestClient',
-  () => {
-    const client = new TestClient(conformanceApp, { errors: new MemoryErrors() });
-    return Promise.resolve({
-      send: async (request) => {
-        const reply = await client.stream(request.path, {
-          method: request.method,
-          ...(request.headers === undefined ? {} : { headers: request.headers }),
-          ...(request.body === undefined ? {} : { body: request.body }),
-        });
-        return {
-          status: reply.status,
-          statusText: reply.statusText,
-          headers: reply.rawHeaders.map(([name, value]) => [name, value]),
-          body: reply.body,
-        };
-      },
-      close: () => Promise.resolve(),
-    });
-  },
+  () =>
+    Promise.resolve(clientTarget(new TestClient(conformanceApp, { errors: new MemoryErrors() }))),
   answersOf('TestClient'),
+);
+
+// Through Fetch and back: fromFetchHandler(toFetchHandler(app)) behind the validator.
+conformanceSuite(
+  'fromFetchHandler(toFetchHandler) in TestClient',
+  async () => {
+    const { fromFetchHandler, toFetchHandler } = await loadFetch();
+    const app = fromFetchHandler(toFetchHandler(conformanceApp));
+    return clientTarget(new TestClient(app, { errors: new MemoryErrors() }), true);
+  },
+  answersOf('fromFetchHandler'),
 );
 
 conformanceSuite(
   'toFetchHandler under srvx',
   async () => {
-    const toFetchHandler = await loadToFetchHandler();
+    const { toFetchHandler } = await loadFetch();
     const server = serve({
       fetch: toFetchHandler(conformanceApp),
       port: 0,
@@ -244,7 +262,7 @@ describe('conformance: every target', () => {
   it('gives the same status, headers and body as makeServer', () => {
     const reference = answers.get('makeServer');
     expect(reference?.size).toBeGreaterThan(5);
-    expect([...answers.keys()]).toHaveLength(5);
+    expect([...answers.keys()]).toHaveLength(6);
     // Compared by name (a stable sort keeps repeated fields in order): Fetch sorts them.
     const sorted = (map: Map<string, Answer> | undefined): Record<string, Answer> =>
       Object.fromEntries(
