@@ -211,12 +211,17 @@ export class TestClient {
    *
    * @param path - the request target, `/path?query` (kept byte for byte; `query` is added).
    * @throws ValidationError (rejects) when the validator found a broken PEP 3333 rule.
-   * @throws Error (rejects) when the connection closed before a complete response.
+   * @throws Error (rejects) when the connection closed before a complete response, or the
+   *   `signal`'s reason when it aborted the request.
    */
   async request(path: string, init: TestRequestInit = {}): Promise<TestResponse> {
     const { head, response, exchange: ex } = await this.#send(path, init);
     const chunks: Buffer[] = [];
-    for await (const chunk of response) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of response) chunks.push(chunk as Buffer);
+    } catch (error) {
+      throw abortReason(init.signal) ?? error;
+    }
     await this.#settle(ex);
     const body = new Uint8Array(Buffer.concat(chunks));
     return {
@@ -304,7 +309,7 @@ export class TestClient {
       res = await response;
     } catch (error) {
       clientSide.destroy();
-      throw error;
+      throw abortReason(init.signal) ?? error;
     }
     const rawHeaders: [string, string][] = [];
     const fetchHeaders = new Headers();
@@ -325,6 +330,11 @@ export class TestClient {
     };
     return { head, response: res, exchange: ex };
   }
+}
+
+/** The reason of an aborted `signal`: what a request it aborted rejects with. */
+function abortReason(signal: AbortSignal | undefined): unknown {
+  return signal?.aborted === true ? (signal.reason as unknown) : undefined;
 }
 
 /** Writes an iterable body, chunked; an error in it aborts the request. */

@@ -250,3 +250,63 @@ describe('TestClient.stream', () => {
     expect(signal?.aborted).toBe(true);
   });
 });
+
+describe('TestClient under concurrency and aborts', () => {
+  it('keeps concurrent requests and their validation findings apart', async () => {
+    const app: Application = async (environ, startResponse) => {
+      const path = environ['PATH_INFO'];
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10));
+      const headers: [string, string][] = [['Content-Type', 'text/plain']];
+      // Only /bad/… breaks a rule (a forbidden Status header).
+      if (path.startsWith('/bad/')) headers.push(['Status', '200']);
+      startResponse('200 OK', headers);
+      return [Buffer.from(path)];
+    };
+    const client = new TestClient(app);
+    const paths = Array.from({ length: 20 }, (_, i) =>
+      i % 5 === 0 ? `/bad/${String(i)}` : `/ok/${String(i)}`,
+    );
+    const results = await Promise.allSettled(paths.map((path) => client.get(path)));
+    results.forEach((result, i) => {
+      const path = paths[i] ?? '';
+      if (path.startsWith('/bad/')) {
+        expect(result.status).toBe('rejected');
+        expect((result as PromiseRejectedResult).reason).toMatchObject({ name: 'ValidationError' });
+      } else {
+        expect(result.status).toBe('fulfilled');
+        expect((result as PromiseFulfilledResult<{ text(): string }>).value.text()).toBe(path);
+      }
+    });
+  });
+
+  it('aborts a request on its signal; the application sees its client go away', async () => {
+    let appSignal: AbortSignal | undefined;
+    const app: Application = (environ, startResponse) => {
+      const own = environ[SIGNAL_KEY] as AbortSignal;
+      appSignal = own;
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        for (let i = 0; i < 2000 && !own.aborted; i += 1) {
+          yield Buffer.from('tick;');
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+      })();
+    };
+    const client = new TestClient(app, { errors: new MemoryErrors() });
+    const signal = AbortSignal.timeout(50);
+    const error: unknown = await client.get('/', { signal }).catch((e: unknown) => e);
+    expect(error).toBe(signal.reason);
+    expect(error).toMatchObject({ name: 'TimeoutError' });
+    const deadline = Date.now() + 5000;
+    while (appSignal?.aborted !== true && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(appSignal?.aborted).toBe(true);
+    // Aborted before it starts: rejected with the reason, the application never called.
+    appSignal = undefined;
+    const before = new AbortController();
+    before.abort(new Error('not now'));
+    await expect(client.get('/', { signal: before.signal })).rejects.toThrow('not now');
+    expect(appSignal).toBeUndefined();
+  });
+});
