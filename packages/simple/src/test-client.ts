@@ -36,7 +36,10 @@ export interface TestClientOptions extends ServerOptions {
   validate?: boolean;
   /** Keeps `Set-Cookie` cookies and sends them back on later requests. Default `false`. */
   cookies?: boolean;
-  /** The host requests go to: the `Host` header and `SERVER_NAME`. Default `'localhost'`. */
+  /**
+   * The host requests go to, `name[:port]`: the `Host` header, `SERVER_NAME` and `SERVER_PORT`
+   * (`'80'` without a port). Default `'localhost'`.
+   */
   host?: string;
   /** Headers sent with every request (a request's own headers of the same name win). */
   headers?: TestHeaders;
@@ -168,8 +171,10 @@ export class TestClient {
       }
     }
     this.server = new WSGIServer({ quiet: true, ...rest, handlerClass: TestRequestHandler });
-    this.server.serverName = host;
-    this.server.port = 80;
+    // `host[:port]`: SERVER_NAME and SERVER_PORT (80 without a port).
+    const port = /:(\d+)$/.exec(host);
+    this.server.serverName = port === null ? host : host.slice(0, port.index);
+    this.server.port = port === null ? 80 : Number(port[1]);
     this.server.setupEnviron();
     this.#validate = validate;
     this.#loading = validate ? loadValidator() : undefined;
@@ -278,10 +283,10 @@ export class TestClient {
       headers.push(['Content-Length', String(bytes.length)]);
     }
     const requestPath = path.split('?', 1)[0] ?? '/';
-    const cookie = this.cookies?.header(this.#host.replace(/:\d+$/, ''), requestPath);
+    const cookie = this.cookies?.header(this.server.serverName, requestPath);
     if (cookie !== undefined && !names.has('cookie')) headers.push(['Cookie', cookie]);
 
-    const [serverSide, clientSide] = memorySocketPair(this.server.serverName, 80);
+    const [serverSide, clientSide] = memorySocketPair(this.server.serverName, this.server.port);
     const ex = exchange();
     this.#exchanges.set(serverSide, ex);
     // A request node:http refuses itself (431, 400) never reaches the request handler.
@@ -320,7 +325,7 @@ export class TestClient {
       fetchHeaders.append(name, value);
     }
     for (const setCookie of fetchHeaders.getSetCookie()) {
-      this.cookies?.store(setCookie, this.#host.replace(/:\d+$/, ''), requestPath);
+      this.cookies?.store(setCookie, this.server.serverName, requestPath);
     }
     const head: TestResponseHead = {
       status: res.statusCode ?? 0,

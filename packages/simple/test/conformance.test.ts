@@ -71,7 +71,7 @@ async function listen(server: Server): Promise<Target> {
 // taken from their build output instead of being dependencies, which would make a cycle.
 type FetchHandler = (request: Request) => Promise<Response>;
 interface FetchModule {
-  toFetchHandler: (app: Application) => FetchHandler;
+  toFetchHandler: (app: Application, options?: { errors?: MemoryErrors }) => FetchHandler;
   fromFetchHandler: (handler: FetchHandler) => Application;
 }
 async function loadFetch(): Promise<FetchModule> {
@@ -217,7 +217,7 @@ conformanceSuite(
   'fromFetchHandler(toFetchHandler) in TestClient',
   async () => {
     const { fromFetchHandler, toFetchHandler } = await loadFetch();
-    const app = fromFetchHandler(toFetchHandler(conformanceApp));
+    const app = fromFetchHandler(toFetchHandler(conformanceApp, { errors: new MemoryErrors() }));
     return clientTarget(new TestClient(app, { errors: new MemoryErrors() }), true);
   },
   answersOf('fromFetchHandler'),
@@ -228,7 +228,7 @@ conformanceSuite(
   async () => {
     const { toFetchHandler } = await loadFetch();
     const server = serve({
-      fetch: toFetchHandler(conformanceApp),
+      fetch: toFetchHandler(conformanceApp, { errors: new MemoryErrors() }),
       port: 0,
       hostname: '127.0.0.1',
       silent: true,

@@ -50,7 +50,16 @@ describe('TestClient requests', () => {
       HTTP_X_REP: 'a,b',
       REQUEST_METHOD: 'GET',
     });
-    const other = await client.get('/', { query: '?q=%20', headers: { Host: 'example.org:8080' } });
+    const other = await client.get('/', {
+      query: '?q=%20',
+      headers: { Host: 'example.org:8080' },
+    });
+    const hosted = await new TestClient(environApp, { host: 'example.org:8443' }).get('/');
+    expect(hosted.json()).toMatchObject({
+      SERVER_NAME: 'example.org',
+      SERVER_PORT: '8443',
+      HTTP_HOST: 'example.org:8443',
+    });
     expect(other.json()).toMatchObject({ QUERY_STRING: 'q=%20', HTTP_HOST: 'example.org:8080' });
   });
 
