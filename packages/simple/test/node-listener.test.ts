@@ -107,6 +107,18 @@ describe('toNodeListener in a node:http server', () => {
     }
   });
 
+  it('shares the errors and scriptName options with makeServer', async () => {
+    const errors = new MemoryErrors();
+    const server = await makeServer('127.0.0.1', 0, environApp, { errors, scriptName: '/app' });
+    try {
+      const env = await environAt(`http://127.0.0.1:${String(server.port)}`, '/app/x');
+      expect(env).toMatchObject({ SCRIPT_NAME: '/app', PATH_INFO: '/x' });
+      expect(errors.text).toMatch(/"GET \/app\/x HTTP\/1\.1" 200 \d+\n$/);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('removes a scriptName from the front of the path, at a segment boundary only', async () => {
     const base = await listen(toNodeListener(environApp, { quiet: true, scriptName: '/app' }));
     expect(await environAt(base, '/app/x?q')).toMatchObject({
