@@ -27,7 +27,11 @@ import {
 
 export type { TestHeaders, TestQuery } from './_test-request.ts';
 
-/** Options of {@link TestClient}: the server's options, plus the client's own. */
+/**
+ * Options of {@link TestClient}: the server's options (`quiet` defaults to `true`; the size and
+ * count limits apply, the timeouts and `maxConnections` do not, as there is no socket), plus
+ * the client's own.
+ */
 export interface TestClientOptions extends ServerOptions {
   /**
    * Runs the application behind `@wsgi/validator` (an optional peer dependency), and makes a
