@@ -191,6 +191,10 @@ export const scenarios = [
         { name: 'fs.createReadStream().pipe(res)', start: nodeServer('raw-file', env) },
         { name: '@wsgi/simple FileWrapper', start: nodeServer('wsgi-file', env) },
         { name: 'reference: pipe with 1 MiB reads', start: nodeServer('raw-file-1m', env) },
+        {
+          name: 'reference: two reused 4 MiB buffers',
+          start: nodeServer('raw-file-reuse', env),
+        },
       ];
       if (python)
         variants.push({

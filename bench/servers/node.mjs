@@ -1,8 +1,9 @@
 // One server per process: `node servers/node.mjs <kind>`; prints `LISTENING <port>` when ready.
 // The raw, fastify and hono kinds are the baselines; the wsgi-* kinds are @wsgi/simple.
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, read, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
+import { Buffer } from 'node:buffer';
 import process from 'node:process';
 import * as apps from '../apps/wsgi-apps.mjs';
 
@@ -42,6 +43,56 @@ function rawFile(highWaterMark) {
   });
 }
 
+/**
+ * Two reused buffers of `block` bytes: the next block is read while the previous one is being
+ * written, and a buffer is read into again only after its write callback (the kernel has it).
+ */
+function rawFileReuse(block) {
+  const path = process.env['BENCH_FILE'] ?? '';
+  listenRaw((_req, res) => {
+    const fd = openSync(path, 'r');
+    const { size } = fstatSync(fd);
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': size });
+    const free = [Buffer.allocUnsafeSlow(block), Buffer.allocUnsafeSlow(block)];
+    let position = 0;
+    let reading = false;
+    let done = false;
+    const finish = (error) => {
+      if (done) return;
+      done = true;
+      closeSync(fd);
+      if (error) res.destroy(error);
+      else res.end();
+    };
+    const step = () => {
+      const buffer = free.pop();
+      if (reading || done || buffer === undefined) {
+        if (buffer !== undefined) free.push(buffer);
+        return;
+      }
+      reading = true;
+      read(fd, buffer, 0, Math.min(block, size - position), position, (error, n) => {
+        reading = false;
+        if (error || n === 0) {
+          finish(error ?? new Error('file ended early'));
+          return;
+        }
+        position += n;
+        res.write(buffer.subarray(0, n), () => {
+          free.push(buffer);
+          step();
+        });
+        if (position >= size) finish();
+        else step();
+      });
+    };
+    res.on('close', () => {
+      finish();
+    });
+    step();
+  });
+}
+
 const kinds = {
   'raw-hello': () => {
     listenRaw((_req, res) => {
@@ -59,9 +110,12 @@ const kinds = {
   'raw-file': () => {
     rawFile(undefined);
   },
-  // A reference for what plain Node reaches with bigger blocks than the 64 KiB default.
+  // References for what plain Node reaches with bigger blocks than the 64 KiB default.
   'raw-file-1m': () => {
     rawFile(1024 * 1024);
+  },
+  'raw-file-reuse': () => {
+    rawFileReuse(4 * 1024 * 1024);
   },
   'raw-upload': () => {
     listenRaw((req, res) => {
