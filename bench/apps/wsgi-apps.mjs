@@ -13,8 +13,25 @@ export function hello(_environ, startResponse) {
   return [HELLO];
 }
 
-/** Hello world from a generator: two chunks, no Content-Length, so chunked over HTTP/1.1. */
+function* helloParts() {
+  yield HELLO_PARTS[0];
+  yield HELLO_PARTS[1];
+}
+
+/**
+ * Hello world from a generator: two chunks, no Content-Length, so chunked over HTTP/1.1. The
+ * generator function is defined once, so every body has the same prototype (and V8 map).
+ */
 export function helloGenerator(_environ, startResponse) {
+  startResponse('200 OK', [['Content-Type', 'text/plain']]);
+  return helloParts();
+}
+
+/**
+ * The same with a generator function made per request (a closure, as an app streaming
+ * request data would write it): every body then has a prototype of its own.
+ */
+export function helloGeneratorClosure(_environ, startResponse) {
   startResponse('200 OK', [['Content-Type', 'text/plain']]);
   return (function* body() {
     yield HELLO_PARTS[0];

@@ -117,13 +117,16 @@ function freePort() {
   });
 }
 
-/** A scenario of two servers where the goal is a minimum req/s ratio of ours to the base. */
-function abRate({ id, title, base, ours, check, min, text }) {
+/**
+ * A scenario of two servers (plus `extra` reference rows) where the goal is a minimum req/s
+ * ratio of ours to the base.
+ */
+function abRate({ id, title, base, ours, check, min, text, extra = [] }) {
   return {
     id,
     title,
     async run({ gen, cfg, log }) {
-      const variants = [base, ours].map(([name, kind]) => ({
+      const variants = [base, ours, ...extra].map(([name, kind]) => ({
         name,
         start: nodeServer(kind),
         check,
@@ -176,6 +179,8 @@ export const scenarios = [
     title: 'hello world, generator body (chunked)',
     base: ['node:http write+end', 'raw-chunked'],
     ours: ['@wsgi/simple generator', 'wsgi-generator'],
+    // A generator function made per request: each body has a prototype (a V8 map) of its own.
+    extra: [['@wsgi/simple per-request generator', 'wsgi-generator-closure']],
     check: { body: HELLO, header: ['transfer-encoding', 'chunked'] },
     min: 0.9,
     text: 'of node:http',

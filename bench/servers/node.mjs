@@ -146,6 +146,7 @@ const kinds = {
   'wsgi-hello': () => listenWsgi(apps.hello),
   'wsgi-validator': async () => listenWsgi(await withValidator(apps.hello)),
   'wsgi-generator': () => listenWsgi(apps.helloGenerator),
+  'wsgi-generator-closure': () => listenWsgi(apps.helloGeneratorClosure),
   'wsgi-file': () => listenWsgi(apps.download),
   // The default maxBodySize (1 MiB) would answer 413 to the 256 MiB upload.
   'wsgi-upload': () => listenWsgi(apps.upload, { maxBodySize: 2 ** 31 }),
