@@ -19,6 +19,7 @@ import type {
 } from '@wsgi/util';
 
 import { iterate } from './_body.ts';
+import type { BodySink } from './_body.ts';
 import { checkHeaders, checkStatus } from './_checks.ts';
 import { ContentLengthGuard } from './_content-length.ts';
 import { WSGIAssertionError, isClientDisconnect } from './_errors.ts';
@@ -113,6 +114,8 @@ export abstract class BaseHandler {
   #closedBody: unknown = null;
   /** Set by `close()`: the response is over, `write()` and `startResponse()` refuse. */
   #finished = false;
+  /** Where `iterate()` sends the body's chunks; made once per handler. */
+  #sink: BodySink | undefined = undefined;
 
   /**
    * Runs `app` (synchronous or `async`) for one request: sets up the environ, calls the
@@ -176,13 +179,28 @@ export abstract class BaseHandler {
     // Object.assign, not a spread: V8 keeps a spread copy on a slow path once keys are added.
     const environ = Object.assign({}, this.osEnviron) as Record<string, unknown> as Environ;
     this.environ = environ;
-    return andThen(this.addCgiVars(environ), () =>
-      andThen(this.getStdin(), (input) =>
-        andThen(this.getStderr(), (errors) => {
-          this.#fillEnviron(environ, input, errors);
-        }),
-      ),
-    );
+    // Plain calls while the hooks are synchronous: no closure per request.
+    const added = this.addCgiVars(environ);
+    if (isThenable(added)) return Promise.resolve(added).then(() => this.#addStreams(environ));
+    return this.#addStreams(environ);
+  }
+
+  #addStreams(environ: Environ): void | Promise<void> {
+    const input = this.getStdin();
+    if (isThenable(input)) {
+      return Promise.resolve(input).then((stream) => this.#addErrors(environ, stream));
+    }
+    return this.#addErrors(environ, input);
+  }
+
+  #addErrors(environ: Environ, input: InputStream): void | Promise<void> {
+    const errors = this.getStderr();
+    if (isThenable(errors)) {
+      return Promise.resolve(errors).then((stream) => {
+        this.#fillEnviron(environ, input, stream);
+      });
+    }
+    this.#fillEnviron(environ, input, errors);
   }
 
   #fillEnviron(environ: Environ, input: InputStream, errors: ErrorStream): void {
@@ -246,13 +264,16 @@ export abstract class BaseHandler {
   }
 
   #iterate(body: unknown): void | Promise<void> {
-    return andThen(
-      iterate(body, {
-        chunk: (data) => this.#queue.push(data),
-        full: () => this.#length.full,
-      }),
-      () => this.#end(),
-    );
+    const done = iterate(body, (this.#sink ??= this.#makeSink()));
+    if (isThenable(done)) return Promise.resolve(done).then(() => this.#end());
+    return this.#end();
+  }
+
+  #makeSink(): BodySink {
+    return {
+      chunk: (data) => this.#queue.push(data),
+      full: () => this.#length.full,
+    };
   }
 
   /** Waits for writes still in flight, then finishes the content. */
@@ -421,12 +442,18 @@ export abstract class BaseHandler {
       this.#length.start(headers);
       const first = this.#length.clip(data, 0);
       this.bytesSent = first.length;
-      return andThen(this.sendHeaders(first), () => this._flush());
+      return this.#flushAfter(this.sendHeaders(first));
     }
     const chunk = this.#length.clip(data, this.bytesSent);
     if (chunk.length === 0) return;
     this.bytesSent += chunk.length;
-    return andThen(this._write(chunk), () => this._flush());
+    return this.#flushAfter(this._write(chunk));
+  }
+
+  /** `_flush()` once `written` is done; at once (no closure) when it is not a promise. */
+  #flushAfter(written: void | Promise<void>): void | Promise<void> {
+    if (isThenable(written)) return Promise.resolve(written).then(() => this._flush());
+    return this._flush();
   }
 
   /**
