@@ -11,6 +11,7 @@ export type Refusal = readonly [code: number, reason: string];
 
 const BAD_REQUEST: Refusal = [400, 'Bad Request'];
 const BAD_VERSION: Refusal = [505, 'HTTP Version Not Supported'];
+const TWO_HOSTS = Symbol('more than one Host');
 
 /**
  * RFC 9110 §7.2 / RFC 3986 §3.2.2: `host [ ":" port ]`, the host an IP literal or a reg-name
@@ -18,14 +19,20 @@ const BAD_VERSION: Refusal = [505, 'HTTP Version Not Supported'];
  */
 const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[\w.~%!$&'()*+,;=-]*)(?::[0-9]*)?$/;
 
-/** The Host field lines of a request (`rawHeaders` keeps every repeat). */
-function hostLines(raw: readonly string[]): string[] {
-  const hosts: string[] = [];
+/**
+ * The one Host field value of a request (`rawHeaders` keeps every repeat), `undefined` when
+ * there is none, {@link TWO_HOSTS} when there are several. No array per request.
+ */
+function hostLine(raw: readonly string[]): string | undefined | typeof TWO_HOSTS {
+  let host: string | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string;
-    if (name.length === 4 && name.toLowerCase() === 'host') hosts.push(raw[i + 1] as string);
+    if (name.length === 4 && name.toLowerCase() === 'host') {
+      if (host !== undefined) return TWO_HOSTS;
+      host = raw[i + 1];
+    }
   }
-  return hosts;
+  return host;
 }
 
 /**
@@ -41,9 +48,8 @@ function hostLines(raw: readonly string[]): string[] {
  */
 export function refusal(req: IncomingMessage): Refusal | undefined {
   if (req.httpVersionMajor !== 1) return BAD_VERSION;
-  const hosts = hostLines(req.rawHeaders);
-  const host = hosts[0];
-  if (hosts.length > 1) return BAD_REQUEST;
+  const host = hostLine(req.rawHeaders);
+  if (host === TWO_HOSTS) return BAD_REQUEST;
   if (host === undefined ? req.httpVersionMinor >= 1 : !HOST.test(host)) return BAD_REQUEST;
   const coding = req.headers['transfer-encoding'];
   if (coding !== undefined) {

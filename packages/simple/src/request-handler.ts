@@ -3,7 +3,7 @@
  *
  * @module
  */
-import cluster from 'node:cluster';
+import type { Cluster } from 'node:cluster';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { toErrorStream } from '@wsgi/util';
@@ -24,6 +24,21 @@ import type { WSGIServer } from './simple-server.ts';
 export const SIGNAL_KEY = 'wsgi_simple.signal';
 
 let sharedStderr: ErrorStream | undefined;
+
+let isWorker: boolean | undefined;
+
+/**
+ * `cluster.isWorker`, read on the first request: loading `node:cluster` (and the modules
+ * behind it) at import would slow the start of processes that never serve, like CGI scripts.
+ */
+function inWorker(): boolean {
+  if (isWorker === undefined) {
+    // The module object itself (its types describe the ESM namespace, with `default`).
+    const cluster = process.getBuiltinModule('node:cluster') as unknown as Cluster;
+    isWorker = cluster.isWorker;
+  }
+  return isWorker;
+}
 
 function clientGone(): Error {
   return Object.assign(new Error('The client went away'), { code: 'ECONNRESET' });
@@ -157,7 +172,7 @@ export class WSGIRequestHandler {
       this.getStderr(),
       // ServerHandler asks addEnviron() for the CGI variables.
       {},
-      { multithread: true, multiprocess: cluster.isWorker },
+      { multithread: true, multiprocess: inWorker() },
     );
     handler.requestHandler = this;
     return handler.run(server.getApp() ?? NO_APP);
