@@ -8,6 +8,7 @@
 import { inspect } from 'node:util';
 
 import { WSGIAssertionError } from './_errors.ts';
+import { lookupTarget } from './_lookup.ts';
 import type { Done } from './_maybe.ts';
 
 /** Where the chunks go. */
@@ -79,10 +80,7 @@ async function finishPump(
   }
 }
 
-function pump(iterator: Iterator<unknown>, sink: BodySink): Done {
-  // Called with `iterator` as `this` below.
-  // eslint-disable-next-line @typescript-eslint/unbound-method
-  const next = iterator.next as Next;
+function pump(iterator: Iterator<unknown>, next: Next, sink: BodySink): Done {
   for (;;) {
     if (sink.full()) {
       iterator.return?.();
@@ -104,6 +102,13 @@ function method(value: object, key: symbol): unknown {
   return (value as Record<symbol, unknown>)[key];
 }
 
+/** An iterator's `next` (read from `holder`, the iterator or where its lookups end). */
+function nextOf(holder: object): Next {
+  // Called with the iterator as `this` (pump()).
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  return (holder as Iterator<unknown>).next as Next;
+}
+
 /**
  * Sends every chunk of `body` to `sink`, preferring `Symbol.asyncIterator` over
  * `Symbol.iterator`. An iterator left early (an error, or `sink.full()`) is ended with
@@ -115,16 +120,20 @@ function method(value: object, key: symbol): unknown {
  */
 export function iterate(body: unknown, sink: BodySink): Done {
   // The common body first, without the symbol lookups below.
-  if (Array.isArray(body)) return pump(body.values(), sink);
+  if (Array.isArray(body)) {
+    const values = body.values();
+    return pump(values, nextOf(values), sink);
+  }
   if (typeof body === 'object' && body !== null && !(body instanceof Uint8Array)) {
-    if (typeof method(body, Symbol.asyncIterator) === 'function') {
+    // Each method is read once, where it is cheapest (see lookupTarget), then called on body.
+    const target = lookupTarget(body);
+    if (typeof method(target, Symbol.asyncIterator) === 'function') {
       return pumpAsync(body as AsyncIterable<unknown>, sink);
     }
-    // Read once and called, not looked up again: each lookup on a generator made by a new
-    // closure is a megamorphic miss.
-    const iterator = method(body, Symbol.iterator);
-    if (typeof iterator === 'function') {
-      return pump((iterator as () => Iterator<unknown>).call(body), sink);
+    const start = method(target, Symbol.iterator);
+    if (typeof start === 'function') {
+      const iterator = (start as () => Iterator<unknown>).call(body);
+      return pump(iterator, nextOf(iterator === body ? target : iterator), sink);
     }
   }
   throw new WSGIAssertionError(

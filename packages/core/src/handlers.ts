@@ -25,6 +25,7 @@ import { ContentLengthGuard } from './_content-length.ts';
 import { WSGIAssertionError, isClientDisconnect } from './_errors.ts';
 import { formatDateTime } from './_format-date-time.ts';
 import { andThen, ignore, isThenable } from './_maybe.ts';
+import { lookupTarget } from './_lookup.ts';
 import { formatTraceback } from './_traceback.ts';
 import { WriteQueue } from './_write-queue.ts';
 
@@ -132,7 +133,12 @@ export abstract class BaseHandler {
       const setup = this.setupEnviron();
       if (isThenable(setup)) await setup;
       const returned = app(this.#environ(), this.startResponse);
-      this.result = isThenable(returned) ? await returned : returned;
+      // `then` read where it is cheapest (a generator made per request: see lookupTarget).
+      const probe =
+        typeof returned === 'object' && (returned as unknown) !== null
+          ? lookupTarget(returned)
+          : returned;
+      this.result = isThenable(probe) ? await returned : (returned as ResponseBody);
       const finished = this.finishResponse();
       if (isThenable(finished)) await finished;
     } catch (error) {
@@ -522,7 +528,8 @@ export abstract class BaseHandler {
   #closeBody(body: ResponseBody | null): void | Promise<void> {
     if (body === null || this.#closedBody === body) return;
     this.#closedBody = body;
-    if (typeof body.close === 'function') return body.close();
+    const close = (lookupTarget(body) as { close?: unknown }).close;
+    if (typeof close === 'function') return (close as () => void | Promise<void>).call(body);
   }
 
   #reset(): void {

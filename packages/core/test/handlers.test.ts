@@ -185,6 +185,63 @@ describe('run() with the kinds of application and body', () => {
     ]);
     expect(handler.bytes.subarray(-big.length).equals(big)).toBe(true);
   });
+
+  // Generator objects are probed through their shared prototype when nothing of their own
+  // could answer differently; these change what the probes must find.
+  it('calls close() found on a generator function prototype, once', async () => {
+    let closed = 0;
+    function* body(): Generator<Uint8Array> {
+      yield enc('ab');
+    }
+    Object.assign(body.prototype as object, {
+      close: () => {
+        closed += 1;
+      },
+    });
+    const handler = await runCgi((_environ, startResponse) => {
+      startResponse('200 OK', []);
+      return body();
+    });
+    expect(handler.output).toBe('Status: 200 OK\r\n\r\nab');
+    expect(closed).toBe(1);
+  });
+
+  it('uses a generator own next(), and awaits a generator with an own then()', async () => {
+    const handler = await runCgi((_environ, startResponse) => {
+      startResponse('200 OK', []);
+      const generator = (function* () {
+        yield enc('never');
+      })();
+      return Object.assign(generator, {
+        next: (): IteratorResult<Uint8Array> => ({ done: true, value: undefined }),
+      });
+    });
+    expect(handler.output).toBe('Status: 200 OK\r\nContent-Length: 0\r\n\r\n');
+    const awaited = await runCgi((_environ, startResponse) => {
+      startResponse('200 OK', []);
+      const generator = (function* () {
+        yield enc('not this');
+      })();
+      const then = (resolve: (body: ResponseBody) => void): void => {
+        resolve([enc('this')]);
+      };
+      return Object.assign(generator, { then });
+    });
+    expect(awaited.output).toBe('Status: 200 OK\r\nContent-Length: 4\r\n\r\nthis');
+  });
+
+  it('iterates generators made by a new closure per request', async () => {
+    for (let i = 0; i < 3; i += 1) {
+      const handler = await runCgi((_environ, startResponse) => {
+        startResponse('200 OK', []);
+        return (function* () {
+          yield enc('a');
+          yield enc(String(i));
+        })();
+      });
+      expect(handler.output).toBe(`Status: 200 OK\r\n\r\na${String(i)}`);
+    }
+  });
 });
 
 describe('setupEnviron()', () => {
