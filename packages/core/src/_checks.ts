@@ -7,6 +7,7 @@ import { inspect } from 'node:util';
 
 import { isHopByHop } from '@wsgi/util';
 
+import { DECLARED_LENGTH } from './_content-length.ts';
 import { WSGIAssertionError } from './_errors.ts';
 
 /** Anything but tab, printable ASCII and `\x80`–`\xff` (API.md, deviation 4). */
@@ -30,7 +31,9 @@ function checkString(value: unknown, title: string): string {
 
 /**
  * Returns `status` when it is a string of at least four characters, three digits then a space,
- * with no control character or character above `\xff`.
+ * with no control character or character above `\xff`, and its code is at least 200: the
+ * application's response is the final one, and a server that frames HTTP itself would send a
+ * 1xx code as an interim response (or fail on a code below 100) and desynchronise the connection.
  *
  * @throws WSGIAssertionError (`ERR_WSGI_INVALID_STATUS`) otherwise.
  */
@@ -42,13 +45,22 @@ export function checkStatus(status: unknown): string {
       `Status must be three digits, a space and a reason without control characters (got ${describe(text)})`,
     );
   }
+  // The first digit: 0 or 1 is not a final response.
+  if (text.charCodeAt(0) < 0x32) {
+    throw new WSGIAssertionError(
+      'ERR_WSGI_INVALID_STATUS',
+      `Status must be a final response, 200 or above; 1xx responses are the server's business (got ${describe(text)})`,
+    );
+  }
   return text;
 }
 
 /**
  * Returns a copy of `headers` when it is an array of `[name, value]` string pairs, each name an
  * RFC 9110 token and not hop-by-hop, each value free of control characters (tab allowed) and
- * of characters above `\xff`. The copy keeps later changes to the application's list out.
+ * of characters above `\xff`, and at most one `Content-Length`, of 1 to 15 digits (RFC 9110,
+ * section 8.6: anything else would reframe the response). The copy keeps later changes to the
+ * application's list out.
  *
  * @throws WSGIAssertionError (`ERR_WSGI_INVALID_HEADER` or `ERR_WSGI_HOP_BY_HOP_HEADER`).
  */
@@ -60,6 +72,7 @@ export function checkHeaders(headers: unknown): Array<[string, string]> {
     );
   }
   const copy: Array<[string, string]> = [];
+  let length = false;
   for (const pair of headers as unknown[]) {
     if (!Array.isArray(pair) || pair.length !== 2) {
       throw new WSGIAssertionError(
@@ -81,6 +94,15 @@ export function checkHeaders(headers: unknown): Array<[string, string]> {
         'ERR_WSGI_HOP_BY_HOP_HEADER',
         `Hop-by-hop header, '${name}: ${value}', not allowed`,
       );
+    }
+    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      if (length || !DECLARED_LENGTH.test(value)) {
+        throw new WSGIAssertionError(
+          'ERR_WSGI_INVALID_HEADER',
+          `Content-Length must be given once, as 1 to 15 digits (got ${describe([name, value])})`,
+        );
+      }
+      length = true;
     }
     copy.push([name, value]);
   }

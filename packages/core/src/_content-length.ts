@@ -6,7 +6,13 @@
  */
 import type { Headers } from '@wsgi/util';
 
-const DECLARED = /^[0-9]{1,15}$/;
+/** `Content-Length = 1*DIGIT` (RFC 9110, section 8.6), at most 15 digits so it is exact. */
+export const DECLARED_LENGTH = /^[0-9]{1,15}$/;
+
+/** The length `value` declares, or -1 when there is none or it is not 1 to 15 digits. */
+export function parseContentLength(value: string | undefined): number {
+  return value !== undefined && DECLARED_LENGTH.test(value) ? Number(value) : -1;
+}
 
 /** The declared length and what went past it, for one response. */
 export class ContentLengthGuard {
@@ -17,8 +23,7 @@ export class ContentLengthGuard {
 
   /** Reads the declared length from `headers`. */
   start(headers: Headers): void {
-    const value = headers.get('Content-Length');
-    this.limit = value !== undefined && DECLARED.test(value) ? Number(value) : -1;
+    this.limit = parseContentLength(headers.get('Content-Length'));
     this.excess = 0;
   }
 

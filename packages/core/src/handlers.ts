@@ -21,7 +21,7 @@ import type {
 import { iterate } from './_body.ts';
 import type { BodySink } from './_body.ts';
 import { checkHeaders, checkStatus } from './_checks.ts';
-import { ContentLengthGuard } from './_content-length.ts';
+import { ContentLengthGuard, parseContentLength } from './_content-length.ts';
 import { WSGIAssertionError, isClientDisconnect } from './_errors.ts';
 import { formatDateTime } from './_format-date-time.ts';
 import { andThen, ignore, isThenable } from './_maybe.ts';
@@ -117,6 +117,9 @@ export abstract class BaseHandler {
   #finished = false;
   /** Where `iterate()` sends the body's chunks; made once per handler. */
   #sink: BodySink | undefined = undefined;
+  /** The body run() probed (`#targetOf()`), and where its properties are read. */
+  #probed: object | null = null;
+  #probedTarget: object | null = null;
 
   /**
    * Runs `app` (synchronous or `async`) for one request: sets up the environ, calls the
@@ -136,7 +139,7 @@ export abstract class BaseHandler {
       // `then` read where it is cheapest (a generator made per request: see lookupTarget).
       const probe =
         typeof returned === 'object' && (returned as unknown) !== null
-          ? lookupTarget(returned)
+          ? this.#targetOf(returned)
           : returned;
       this.result = isThenable(probe) ? await returned : (returned as ResponseBody);
       const finished = this.finishResponse();
@@ -270,9 +273,22 @@ export abstract class BaseHandler {
   }
 
   #iterate(body: unknown): void | Promise<void> {
-    const done = iterate(body, (this.#sink ??= this.#makeSink()));
+    const sink = (this.#sink ??= this.#makeSink());
+    // The lookup target run() found for this body, if nothing replaced the body since.
+    const target = this.#probed === body ? this.#probedTarget : null;
+    this.#probed = null;
+    this.#probedTarget = null;
+    const done = iterate(body, sink, target ?? undefined);
     if (isThenable(done)) return Promise.resolve(done).then(() => this.#end());
     return this.#end();
+  }
+
+  /** `lookupTarget(value)`, kept for `#iterate()`, which follows at once. */
+  #targetOf(value: object): object {
+    const target = lookupTarget(value);
+    this.#probed = value;
+    this.#probedTarget = target;
+    return target;
   }
 
   #makeSink(): BodySink {
@@ -362,6 +378,15 @@ export abstract class BaseHandler {
    */
   cleanupHeaders(): void {
     if (!this.#started('cleanupHeaders()').has('Content-Length')) this.setContentLength();
+  }
+
+  /**
+   * The `Content-Length` the headers declare now, or -1 when they declare none (or are not
+   * set). `startResponse()` accepts only one, of 1 to 15 digits: a subclass that frames the body
+   * itself reads it here, after `cleanupHeaders()`, rather than parsing the header again.
+   */
+  protected get declaredLength(): number {
+    return parseContentLength(this.headers?.get('Content-Length'));
   }
 
   /**
@@ -528,12 +553,15 @@ export abstract class BaseHandler {
   #closeBody(body: ResponseBody | null): void | Promise<void> {
     if (body === null || this.#closedBody === body) return;
     this.#closedBody = body;
+    // Looked up afresh: the body may have changed while it was iterated.
     const close = (lookupTarget(body) as { close?: unknown }).close;
     if (typeof close === 'function') return (close as () => void | Promise<void>).call(body);
   }
 
   #reset(): void {
     this.result = null;
+    this.#probed = null;
+    this.#probedTarget = null;
     this.headers = null;
     this.status = null;
     this.environ = null;

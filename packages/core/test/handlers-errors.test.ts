@@ -581,9 +581,24 @@ describe('a declared Content-Length is never exceeded (API.md, item 2)', () => {
     expect(handler.errors.text).toBe('');
   });
 
-  it('ignores a Content-Length that is not a number', async () => {
-    const handler = await runCgi(appReturning([enc('abc')], [['Content-Length', 'many']]));
-    expect(handler.output).toBe('Status: 200 OK\r\nContent-Length: many\r\n\r\nabc');
-    expect(handler.errors.text).toBe('');
+  it('refuses a Content-Length that is not 1*DIGIT: the error page, not the header', async () => {
+    for (const value of ['many', '0x10', '-1', '']) {
+      const handler = await runCgi(appReturning([enc('abc')], [['Content-Length', value]]));
+      expect(handler.output).toBe(ERROR_PAGE);
+      expect(handler.errors.text).toMatch(/^WSGIAssertionError: Content-Length must be given once/);
+    }
+  });
+
+  it('refuses a second Content-Length: the error page, not both headers', async () => {
+    const handler = await runCgi(
+      appReturning(
+        [enc('abc')],
+        [
+          ['Content-Length', '3'],
+          ['Content-Length', '16'],
+        ],
+      ),
+    );
+    expect(handler.output).toBe(ERROR_PAGE);
   });
 });

@@ -43,6 +43,13 @@ describe('startResponse() checks the status', () => {
     '200 OK\x7f',
     '200 OK\u0100',
     '\uff11\uff12\uff13 OK',
+    // Not a final response (1xx is interim; below 100 is no HTTP status).
+    '100 Continue',
+    '101 Switching Protocols',
+    '103 Early Hints',
+    '199 Odd',
+    '000 Z',
+    '099 Odd',
   ];
   for (const status of bad) {
     it(`refuses ${JSON.stringify(status)}`, async () => {
@@ -55,7 +62,7 @@ describe('startResponse() checks the status', () => {
   }
 
   it('accepts a reason with tab, latin-1 and no text at all', async () => {
-    for (const status of ['200 ', '200 O\tK', '200 Caf\xe9', '599 Whatever it is']) {
+    for (const status of ['200 ', '200 O\tK', '200 Caf\xe9', '599 Whatever it is', '999 Odd']) {
       const handler = await ready();
       handler.startResponse(status, []);
       expect(handler.status).toBe(status);
@@ -69,6 +76,15 @@ describe('startResponse() checks the status', () => {
     });
     expect(handler.output).toBe(ERROR_PAGE);
     expect(handler.errors.text).toMatch(/^WSGIAssertionError: Status must be three digits/);
+  });
+
+  it('answers a 1xx status with the error page, not an interim response', async () => {
+    const handler = await runCgi((_e, s) => {
+      s('103 Early Hints', [['Link', '</a.css>; rel=preload']]);
+      return [enc('body')];
+    });
+    expect(handler.output).toBe(ERROR_PAGE);
+    expect(handler.errors.text).toMatch(/^WSGIAssertionError: Status must be a final response/);
   });
 });
 
@@ -91,6 +107,35 @@ describe('startResponse() checks the headers', () => {
     ['transfer-encoding', [['transfer-encoding', 'chunked']], 'ERR_WSGI_HOP_BY_HOP_HEADER'],
     ['Keep-Alive', [['Keep-Alive', 'timeout=5']], 'ERR_WSGI_HOP_BY_HOP_HEADER'],
     ['Upgrade', [['Upgrade', 'h2c']], 'ERR_WSGI_HOP_BY_HOP_HEADER'],
+    ['a hexadecimal Content-Length', [['Content-Length', '0x10']], 'ERR_WSGI_INVALID_HEADER'],
+    ['a negative Content-Length', [['Content-Length', '-1']], 'ERR_WSGI_INVALID_HEADER'],
+    ['an empty Content-Length', [['content-length', '']], 'ERR_WSGI_INVALID_HEADER'],
+    ['a Content-Length with a space', [['Content-Length', ' 5']], 'ERR_WSGI_INVALID_HEADER'],
+    ['a Content-Length list', [['Content-Length', '5, 5']], 'ERR_WSGI_INVALID_HEADER'],
+    ['a Content-Length with a sign', [['Content-Length', '+5']], 'ERR_WSGI_INVALID_HEADER'],
+    ['a fractional Content-Length', [['Content-Length', '1.5']], 'ERR_WSGI_INVALID_HEADER'],
+    [
+      'a 16-digit Content-Length',
+      [['Content-Length', '1234567890123456']],
+      'ERR_WSGI_INVALID_HEADER',
+    ],
+    ['a word as Content-Length', [['Content-Length', 'many']], 'ERR_WSGI_INVALID_HEADER'],
+    [
+      'two differing Content-Length',
+      [
+        ['Content-Length', '3'],
+        ['content-length', '16'],
+      ],
+      'ERR_WSGI_INVALID_HEADER',
+    ],
+    [
+      'two equal Content-Length',
+      [
+        ['Content-Length', '3'],
+        ['Content-Length', '3'],
+      ],
+      'ERR_WSGI_INVALID_HEADER',
+    ],
   ];
   for (const [name, headers, code] of bad) {
     it(`refuses ${name}`, async () => {
@@ -108,6 +153,14 @@ describe('startResponse() checks the headers', () => {
     ]);
     expect(handler.headers?.get('X-Empty')).toBe('');
     expect(handler.headers?.get("!#$%&'*+-.^_`|~09azaz")).toBe('a\tb caf\xe9');
+  });
+
+  it('accepts one Content-Length of 1 to 15 digits, leading zeros included', async () => {
+    for (const value of ['0', '007', '123456789012345']) {
+      const handler = await ready();
+      handler.startResponse('200 OK', [['CONTENT-LENGTH', value]]);
+      expect(handler.headers?.get('Content-Length')).toBe(value);
+    }
   });
 
   it("keeps later changes to the application's list out", async () => {

@@ -407,7 +407,8 @@ describe('toFetchHandler: errors', () => {
     });
     const response = await fetch(new Request('http://h/'));
     expect(response.status).toBe(500);
-    expect(String(errors)).toMatch(/^RangeError: A Fetch Response cannot have the status 103/m);
+    // startResponse() refuses it (core: a WSGI response is the final one), before any Response.
+    expect(String(errors)).toMatch(/^WSGIAssertionError: Status must be a final response/m);
   });
 });
 
