@@ -114,11 +114,13 @@ function nextOf(holder: object): Next {
  * `Symbol.iterator`. An iterator left early (an error, or `sink.full()`) is ended with
  * `return()`, as `for…of` does.
  *
+ * @param target - where `body`'s properties are read, when the caller already worked it out
+ *   with `lookupTarget(body)`.
  * @throws WSGIAssertionError `ERR_WSGI_INVALID_BODY` when `body` is not an iterable object
  *   (a string or a bare `Uint8Array` is refused too), `ERR_WSGI_NOT_BYTES` for a chunk that is
  *   not a `Uint8Array`.
  */
-export function iterate(body: unknown, sink: BodySink): Done {
+export function iterate(body: unknown, sink: BodySink, target?: object): Done {
   // The common body first, without the symbol lookups below.
   if (Array.isArray(body)) {
     const values = body.values();
@@ -126,14 +128,15 @@ export function iterate(body: unknown, sink: BodySink): Done {
   }
   if (typeof body === 'object' && body !== null && !(body instanceof Uint8Array)) {
     // Each method is read once, where it is cheapest (see lookupTarget), then called on body.
-    const target = lookupTarget(body);
-    if (typeof method(target, Symbol.asyncIterator) === 'function') {
+    // Where run() probed it, when it did.
+    const holder = target ?? lookupTarget(body);
+    if (typeof method(holder, Symbol.asyncIterator) === 'function') {
       return pumpAsync(body as AsyncIterable<unknown>, sink);
     }
-    const start = method(target, Symbol.iterator);
+    const start = method(holder, Symbol.iterator);
     if (typeof start === 'function') {
       const iterator = (start as () => Iterator<unknown>).call(body);
-      return pump(iterator, nextOf(iterator === body ? target : iterator), sink);
+      return pump(iterator, nextOf(iterator === body ? holder : iterator), sink);
     }
   }
   throw new WSGIAssertionError(
