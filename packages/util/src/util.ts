@@ -6,14 +6,15 @@
 import { codedTypeError, describe } from './_latin1.ts';
 import { normpath } from './_posixpath.ts';
 import { quote, quoteTable } from './_quote.ts';
+import type { QuoteTable } from './_quote.ts';
 import { MemoryErrorStream } from './error-stream.ts';
 import { toInputStream } from './input-stream.ts';
 import type { Environ } from './types.ts';
 
-/** `quote()`'s default `safe='/'`, used for `SCRIPT_NAME`. */
-const SCRIPT_NAME_SAFE = quoteTable('/');
-/** The safe set `request_uri` gives `quote()` for `PATH_INFO`. */
-const PATH_INFO_SAFE = quoteTable('/;=,');
+/** `quote()`'s default `safe='/'`, used for `SCRIPT_NAME`; built on first use, not at import. */
+let scriptNameSafe: QuoteTable | undefined;
+/** The safe set `request_uri` gives `quote()` for `PATH_INFO`; built on first use. */
+let pathInfoSafe: QuoteTable | undefined;
 
 /** The HTTP/1.1 hop-by-hop headers, lower-case (RFC 2616 §13.5.1, as wsgiref lists them). */
 const HOP_BY_HOP = new Set([
@@ -74,7 +75,14 @@ export function applicationUri(environ: Readonly<Record<string, unknown>>): stri
     const port = field(environ, 'SERVER_PORT');
     if (port !== (scheme === 'https' ? '443' : '80')) url += `:${port}`;
   }
-  return url + quote(field(environ, 'SCRIPT_NAME', '') || '/', SCRIPT_NAME_SAFE, 'SCRIPT_NAME');
+  return (
+    url +
+    quote(
+      field(environ, 'SCRIPT_NAME', '') || '/',
+      (scriptNameSafe ??= quoteTable('/')),
+      'SCRIPT_NAME',
+    )
+  );
 }
 
 /**
@@ -91,7 +99,11 @@ export function requestUri(
   includeQuery = true,
 ): string {
   const url = applicationUri(environ);
-  const path = quote(field(environ, 'PATH_INFO', ''), PATH_INFO_SAFE, 'PATH_INFO');
+  const path = quote(
+    field(environ, 'PATH_INFO', ''),
+    (pathInfoSafe ??= quoteTable('/;=,')),
+    'PATH_INFO',
+  );
   // applicationUri() ends in the `/` that stands for an empty SCRIPT_NAME: don't double it.
   const uri = field(environ, 'SCRIPT_NAME', '') === '' ? url + path.slice(1) : url + path;
   const query = includeQuery ? field(environ, 'QUERY_STRING', '') : '';
