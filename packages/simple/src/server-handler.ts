@@ -99,7 +99,6 @@ export class ServerHandler extends SimpleHandler {
     // A new small array: resetting a shared one's `length` costs more than allocating.
     const flat: string[] = [];
     let server = false;
-    let length: string | undefined;
     const headers = this.headers;
     const names = headers === null ? [] : headers.keys();
     const values = headers === null ? [] : headers.values();
@@ -107,7 +106,6 @@ export class ServerHandler extends SimpleHandler {
       const name = names[i] as string;
       flat.push(name, values[i] as string);
       if (name.length === 6 && name.toLowerCase() === 'server') server = true;
-      else if (name.length === 14 && name.toLowerCase() === 'content-length') length = values[i];
     }
     if (!server && this.serverSoftware !== null) flat.push('Server', this.serverSoftware);
     const req = this.request;
@@ -120,7 +118,8 @@ export class ServerHandler extends SimpleHandler {
       flat.push('Connection', 'close');
     }
     this.#hasBody = code >= 200 && code !== 204 && code !== 304 && req?.method !== 'HEAD';
-    this.#declaredLength = length === undefined ? -1 : Number(length);
+    // startResponse() let through only one Content-Length, of 1 to 15 digits.
+    this.#declaredLength = this.declaredLength;
     if (res.headersSent || res.destroyed) throw res.errored ?? destroyedError();
     res.writeHead(code, status.slice(4), flat);
     if (data !== undefined && data.length > 0) return this._write(data);

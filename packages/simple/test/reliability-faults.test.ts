@@ -276,3 +276,57 @@ describe('responses the application must not frame', () => {
     expect(calls.close).toBe(4);
   });
 });
+
+describe('a status or Content-Length that would reframe the connection', () => {
+  const PIPELINED =
+    'GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+  const cases: ReadonlyArray<[string, string, Array<[string, string]>]> = [
+    ['a 103 status', '103 Early Hints', [['Link', '</a.css>; rel=preload']]],
+    ['a 100 status', '100 Continue', []],
+    ['a 101 status', '101 Switching Protocols', []],
+    ['a 199 status', '199 Odd', []],
+    ['a 000 status', '000 Z', []],
+    ['a 099 status', '099 Odd', []],
+    ['a hexadecimal Content-Length', '200 OK', [['Content-Length', '0x10']]],
+    ['a negative Content-Length', '200 OK', [['Content-Length', '-1']]],
+    ['an empty Content-Length', '200 OK', [['Content-Length', '']]],
+    ['a Content-Length list', '200 OK', [['Content-Length', '4, 4']]],
+    [
+      'two differing Content-Length',
+      '200 OK',
+      [
+        ['Content-Length', '4'],
+        ['content-length', '40'],
+      ],
+    ],
+  ];
+  it.each(cases)(
+    'answers %s with one 500, and the pipelined request after it in sync',
+    async (_name, status, headers) => {
+      const { port, calls, errors } = await countingServer({}, (environ, startResponse) => {
+        if (environ.PATH_INFO === '/b') {
+          startResponse('200 OK', [['Content-Length', '6']]);
+          return [Buffer.from('second')];
+        }
+        startResponse(status, headers);
+        return [Buffer.from('HTTP/1.1 200 Forged\r\nContent-Length: 0\r\n\r\n')];
+      });
+      const result = await send(port, PIPELINED);
+      expect(statusLines(result.bytes)).toEqual([
+        'HTTP/1.1 500 Internal Server Error',
+        'HTTP/1.1 200 OK',
+      ]);
+      const { responses, partial } = parseResponses(result.bytes, { closed: true });
+      expect(partial).toBe(false);
+      expect(responses.map((r) => r.status)).toEqual([500, 200]);
+      expect(responses[1]?.body.toString('latin1')).toBe('second');
+      expect(result.bytes.toString('latin1')).not.toContain('Forged');
+      expect(result.closed).toBe(true);
+      expect(calls.paths).toEqual(['/', '/b']);
+      // startResponse() threw inside the first application: only the second returned a body.
+      expect(calls.close).toBe(1);
+      expect(errors.text).toContain('WSGIAssertionError');
+      expect(errors.text).not.toMatch(/ERR_HTTP_INVALID_STATUS_CODE/);
+    },
+  );
+});
