@@ -138,9 +138,9 @@ export abstract class BaseHandler {
       const returned = app(this.#environ(), this.startResponse);
       // `then` read where it is cheapest (a generator made per request: see lookupTarget).
       const probe =
-        typeof returned === 'object' && (returned as unknown) !== null
-          ? this.#targetOf(returned)
-          : returned;
+        typeof returned !== 'object' || (returned as unknown) === null || Array.isArray(returned)
+          ? returned
+          : this.#targetOf(returned);
       this.result = isThenable(probe) ? await returned : (returned as ResponseBody);
       const finished = this.finishResponse();
       if (isThenable(finished)) await finished;
