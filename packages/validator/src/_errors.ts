@@ -33,6 +33,7 @@ export type ValidationErrorCode =
   | 'status.type'
   | 'status.format'
   | 'status.code'
+  | 'status.informational'
   | 'status.invalid-char'
   | 'headers.type'
   | 'headers.item'

@@ -40,6 +40,13 @@ export function checkStatus(status: unknown, report: Reporter): number | undefin
   const code = Number(status.slice(0, 3));
   if (code < 100)
     report.fail('status.code', `the status code must be at least 100: ${show(status)}`);
+  else if (code < 200) {
+    // The application's response is the final one; a server would send a 1xx as interim.
+    report.fail(
+      'status.informational',
+      `a 1xx status is an interim response, not the application's final one: ${show(status)}`,
+    );
+  }
   if (after !== 0x20) {
     report.warn(
       'status.reason',

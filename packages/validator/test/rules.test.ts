@@ -37,6 +37,7 @@ const SEVERITY: Record<ValidationCode, 'error' | 'warning'> = {
   'status.type': 'error',
   'status.format': 'error',
   'status.code': 'error',
+  'status.informational': 'error',
   'status.invalid-char': 'error',
   'status.reason': 'warning',
   'headers.type': 'error',
