@@ -589,6 +589,29 @@ describe('a declared Content-Length is never exceeded (API.md, item 2)', () => {
     }
   });
 
+  it('hands subclasses the declared length, after cleanupHeaders()', async () => {
+    class Probe extends MemoryHandler {
+      readonly seen: number[] = [];
+      override sendHeaders(data?: Uint8Array): void | Promise<void> {
+        const sending = super.sendHeaders(data);
+        this.seen.push(this.declaredLength);
+        return sending;
+      }
+    }
+    const apps: Array<[Application, number]> = [
+      [appReturning([enc('abc')], [['content-length', '007']]), 7],
+      [appReturning([enc('abc'), enc('d')], []), -1],
+      // One chunk: cleanupHeaders() sets it.
+      [appReturning([enc('abcd')], []), 4],
+    ];
+    for (const [app, expected] of apps) {
+      const handler = new Probe();
+      handler.originServer = false;
+      await handler.run(app);
+      expect(handler.seen).toEqual([expected]);
+    }
+  });
+
   it('refuses a second Content-Length: the error page, not both headers', async () => {
     const handler = await runCgi(
       appReturning(

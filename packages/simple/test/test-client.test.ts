@@ -123,6 +123,30 @@ describe('TestClient requests', () => {
     expect(errors.text).toContain('client boom');
   });
 
+  it('answers a 1xx status or a malformed Content-Length with the 500 page, unvalidated too', async () => {
+    const bad: Array<[string, Array<[string, string]>]> = [
+      ['103 Early Hints', []],
+      ['000 Z', []],
+      ['200 OK', [['Content-Length', '0x10']]],
+    ];
+    for (const [status, headers] of bad) {
+      const errors = new MemoryErrors();
+      const client = new TestClient(
+        (_environ, startResponse) => {
+          startResponse(status, headers);
+          return [Buffer.from('0123456789abcdef')];
+        },
+        { errors, validate: false },
+      );
+      const res = await client.get('/');
+      expect([res.status, res.text()]).toEqual([
+        500,
+        'A server error occurred.  Please contact the administrator.',
+      ]);
+      expect(errors.text).toContain('WSGIAssertionError');
+    }
+  });
+
   it('rejects bad arguments', async () => {
     const client = new TestClient(hello);
     await expect(client.get('no-slash')).rejects.toThrow(TypeError);
