@@ -48,6 +48,12 @@ const MAX = Number.MAX_SAFE_INTEGER;
 const LIMITS: Readonly<Record<LimitKey, Limit>> = {
   maxHeaderSize: { min: 1, max: MAX, unit: 'BYTES', help: 'request line and headers; 431 beyond' },
   maxHeaderCount: { min: 1, max: MAX, unit: 'N', help: 'header fields; 431 beyond' },
+  maxRequestLineSize: {
+    min: 1,
+    max: MAX,
+    unit: 'BYTES',
+    help: 'request target, at most --max-header-size; 414 beyond',
+  },
   maxBodySize: { min: 0, max: MAX, unit: 'BYTES', help: 'request body; 413 beyond' },
   headersTimeout: { min: 0, max: MAX_DELAY, unit: 'MS', help: 'whole request head; 408 beyond' },
   requestTimeout: { min: 0, max: MAX_DELAY, unit: 'MS', help: 'whole request; 408 beyond' },
@@ -151,6 +157,12 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     if (typeof text === 'string') {
       options[key] = integer(text, flag, LIMITS[key].min, LIMITS[key].max);
     }
+  }
+  const headerSize = options.maxHeaderSize ?? DEFAULT_OPTIONS.maxHeaderSize;
+  if (options.maxRequestLineSize !== undefined && options.maxRequestLineSize > headerSize) {
+    throw new UsageError(
+      `wsgi-serve: --max-request-line-size must not exceed --max-header-size (${String(headerSize)}) (see wsgi-serve --help)`,
+    );
   }
   return {
     host: values.host,

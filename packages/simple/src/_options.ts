@@ -16,6 +16,15 @@ export interface ServerOptions {
   maxHeaderSize?: number;
   /** Most request header fields; beyond it the client gets 431. Default 100. */
   maxHeaderCount?: number;
+  /**
+   * Longest request target (the URL in the request line, `req.url`) in bytes; beyond it the
+   * client gets 414 URI Too Long and the connection is closed, without calling the application.
+   * Default 8190, or `maxHeaderSize` when that is smaller. At most `maxHeaderSize` (a
+   * `TypeError` otherwise): a request line longer than `maxHeaderSize` is refused by
+   * `node:http`'s parser with 431 before the server sees it, so only targets up to
+   * `maxHeaderSize` minus the rest of the head (method, version, headers) can get 414.
+   */
+  maxRequestLineSize?: number;
   /** Largest request body in bytes; beyond it the client gets 413. Default 1 MiB. `Infinity` for none. */
   maxBodySize?: number;
   /** Time allowed for the whole request head in ms; beyond it the client gets 408. Default 60000. */
@@ -67,6 +76,7 @@ export const DEFAULT_OPTIONS: Readonly<Required<Omit<ServerOptions, Unset>>> = O
   quiet: false,
   maxHeaderSize: 16_384,
   maxHeaderCount: 100,
+  maxRequestLineSize: 8_190,
   maxBodySize: 1_048_576,
   headersTimeout: 60_000,
   requestTimeout: 300_000,
@@ -85,6 +95,7 @@ const MAY_BE_INFINITE = new Set<string>(['maxBodySize', 'maxConnections']);
 const POSITIVE = new Set<string>([
   'maxHeaderSize',
   'maxHeaderCount',
+  'maxRequestLineSize',
   'connectionsCheckingInterval',
 ]);
 
@@ -102,9 +113,24 @@ function checkNumber(name: NumericKey, value: unknown): number {
 }
 
 /**
+ * A `maxRequestLineSize` given above `maxHeaderSize` is a `TypeError` (node:http would answer
+ * 431 first); the default is lowered to a smaller `maxHeaderSize`.
+ */
+function checkRequestLine(resolved: ResolvedOptions, given: boolean): void {
+  if (resolved.maxRequestLineSize <= resolved.maxHeaderSize) return;
+  if (given) {
+    throw new TypeError(
+      `makeServer(): option maxRequestLineSize (${String(resolved.maxRequestLineSize)}) must not exceed maxHeaderSize (${String(resolved.maxHeaderSize)})`,
+    );
+  }
+  resolved.maxRequestLineSize = resolved.maxHeaderSize;
+}
+
+/**
  * Checks `options` and fills in the defaults.
  *
- * @throws TypeError for an unknown option or a value of the wrong type.
+ * @throws TypeError for an unknown option, a value of the wrong type, or a
+ *   `maxRequestLineSize` above `maxHeaderSize`.
  * @throws RangeError for a number out of range.
  */
 export function resolveOptions(options: ServerOptions | undefined): ResolvedOptions {
@@ -138,5 +164,6 @@ export function resolveOptions(options: ServerOptions | undefined): ResolvedOpti
       throw new TypeError(`makeServer(): unknown option ${JSON.stringify(name)}`);
     }
   }
+  checkRequestLine(resolved, options.maxRequestLineSize !== undefined);
   return resolved;
 }

@@ -18,7 +18,13 @@ import { WSGIServer } from './simple-server.ts';
  */
 export type NodeListenerOptions = Pick<
   ServerOptions,
-  'quiet' | 'maxBodySize' | 'maxHeaderCount' | 'handlerClass' | 'errors' | 'scriptName'
+  | 'quiet'
+  | 'maxBodySize'
+  | 'maxHeaderCount'
+  | 'maxRequestLineSize'
+  | 'handlerClass'
+  | 'errors'
+  | 'scriptName'
 >;
 
 /** A `(req, res)` listener; extra arguments (Express's `next`) are ignored. */
@@ -28,6 +34,7 @@ const LISTENER_OPTIONS = new Set<string>([
   'quiet',
   'maxBodySize',
   'maxHeaderCount',
+  'maxRequestLineSize',
   'handlerClass',
   'errors',
   'scriptName',
@@ -39,7 +46,7 @@ const LISTENER_OPTIONS = new Set<string>([
  *
  * It is the listener behind `makeServer()` (each request gets a new `handlerClass`, default
  * `WSGIRequestHandler`, and a `ServerHandler`), so the environ, the checks on the request head
- * (400/505, 431, 413), streaming, `Connection: close` after an unread body, and error pages are
+ * (400/505, 414, 431, 413), streaming, `Connection: close` after an unread body, and error pages are
  * the same. `SERVER_NAME` and `SERVER_PORT` are the local address and port the request came to;
  * under `node:https`, `HTTPS` is `'on'` (so `wsgi.url_scheme` is `'https'`).
  * `SCRIPT_NAME` is the `scriptName` option, else the mount point Express (`req.baseUrl`) or

@@ -152,12 +152,17 @@ export class WSGIRequestHandler {
   }
 
   /**
-   * Handles the request. A request head with more than `maxHeaderCount` fields gets 431 and a
-   * declared body over `maxBodySize` gets 413, without calling the application.
+   * Handles the request. A request target longer than `maxRequestLineSize` gets 414, a request
+   * head with more than `maxHeaderCount` fields gets 431 and a declared body over `maxBodySize`
+   * gets 413, without calling the application.
    */
   handle(): Promise<void> {
     const { request: req, server } = this;
     const options = server.options;
+    // req.url is decoded as latin1 by node:http, so its length is the target's size in bytes.
+    if ((req.url ?? '').length > options.maxRequestLineSize) {
+      return this.sendError(414, 'URI Too Long');
+    }
     const refused = refusal(req);
     if (refused !== undefined) return this.sendError(refused[0], refused[1]);
     if (req.rawHeaders.length > options.maxHeaderCount * 2) {

@@ -20,6 +20,7 @@ afterEach(async () => {
 const DEFAULTS: readonly (readonly [string, number])[] = [
   ['--max-header-size', 16_384],
   ['--max-header-count', 100],
+  ['--max-request-line-size', 8_190],
   ['--max-body-size', 1_048_576],
   ['--headers-timeout', 60_000],
   ['--request-timeout', 300_000],
@@ -80,6 +81,9 @@ describe('wsgi-serve limit flags', () => {
         [['--max-body-size', 'Infinity'], '--max-body-size'],
         [['--max-header-size', '0'], '--max-header-size'],
         [['--max-header-count', '0'], '--max-header-count'],
+        [['--max-request-line-size', '0'], '--max-request-line-size'],
+        [['--max-request-line-size', '16385'], '--max-request-line-size'],
+        [['--max-header-size', '100', '--max-request-line-size', '101'], '--max-request-line-size'],
         [['--connections-checking-interval', '0'], '--connections-checking-interval'],
         [['--headers-timeout', '2147483648'], '--headers-timeout'],
         [['--max-connections', '9007199254740993'], '--max-connections'],
@@ -169,6 +173,31 @@ describe('wsgi-serve limit flags', () => {
       const slow = await send(port, 'GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ', 'whole', 3000);
       expectRefused(slow, 'slow head', [408]);
       expect(Date.now() - since).toBeGreaterThanOrEqual(250);
+      await stop(proc);
+    },
+  );
+
+  it(
+    'answers 414 past --max-request-line-size, and 431 past --max-header-size',
+    { timeout: 30_000 },
+    async () => {
+      const proc = run([
+        '--port',
+        '0',
+        '--quiet',
+        '--max-header-size',
+        '2000',
+        '--max-request-line-size',
+        '50',
+        'app.mjs',
+      ]);
+      const port = await listening(proc);
+      const target = (size: number): string =>
+        `GET /${'a'.repeat(size - 1)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`;
+      expectRefused(await send(port, target(51)), 'target of 51', [414]);
+      expect(statusLines((await send(port, target(50))).bytes)).toEqual(['HTTP/1.1 200 OK']);
+      // Under the default of 8190, but over --max-header-size: node:http's 431.
+      expectRefused(await send(port, target(2100)), 'target of 2100', [431]);
       await stop(proc);
     },
   );

@@ -178,6 +178,27 @@ describe('toNodeListener in a node:http server', () => {
     expect(await environAt(base, '/')).toMatchObject({ HTTP_X_FROM_HANDLER: 'yes' });
   });
 
+  it('refuses a target over maxRequestLineSize with 414, without calling the application', async () => {
+    let calls = 0;
+    const base = await listen(
+      toNodeListener(
+        (environ, startResponse) => {
+          calls += 1;
+          return hello(environ, startResponse);
+        },
+        { quiet: true, maxRequestLineSize: 10 },
+      ),
+    );
+    const res = await fetch(`${base}/${'a'.repeat(10)}`);
+    expect(res.status).toBe(414);
+    expect(res.headers.get('connection')).toBe('close');
+    expect(calls).toBe(0);
+    const ok = await fetch(`${base}/${'a'.repeat(9)}`);
+    expect(ok.status).toBe(200);
+    expect(calls).toBe(1);
+    expect(() => toNodeListener(hello, { maxRequestLineSize: 16_385 })).toThrow(TypeError);
+  });
+
   it('rejects server-level, unknown and ill-typed options', () => {
     expect(() => toNodeListener(hello, { timeout: 5 } as never)).toThrow(
       /unknown option "timeout"/,

@@ -68,8 +68,71 @@ describe('request head limits (RFC 9110 §15.5.20, RFC 6585 §5)', () => {
     expect(calls.app).toBe(1);
   });
 
-  it('has safe defaults: 16 KiB head, 100 fields', async () => {
-    const { port } = await countingServer();
+  it('answers 414 to a target over maxRequestLineSize, sent three ways', async () => {
+    const { port, calls } = await countingServer({ maxRequestLineSize: 100 });
+    // '/' and 99 more bytes: exactly the limit, served.
+    const exact = await send(
+      port,
+      `GET /${'a'.repeat(99)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+    );
+    expect(statusLines(exact.bytes)).toEqual(['HTTP/1.1 200 OK']);
+    expect(calls.app).toBe(1);
+    for (const mode of MODES) {
+      // One byte over, with a request pipelined behind it that must never run.
+      const result = await send(
+        port,
+        `GET /${'b'.repeat(100)} HTTP/1.1\r\nHost: x\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n`,
+        mode,
+      );
+      expectRefused(result, `101-byte target (${mode})`, [414]);
+      expect(result.bytes.toString('latin1')).toMatch(/^HTTP\/1\.1 414 URI Too Long\r\n/);
+      expect(result.bytes.toString('latin1')).toMatch(/\r\nConnection: close\r\n/i);
+    }
+    // A query string is part of the target.
+    const query = await send(port, `GET /?${'q'.repeat(99)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expectRefused(query, '101-byte target with a query', [414]);
+    expect(calls.paths).toEqual([`/${'a'.repeat(99)}`]);
+    await expectServing(port);
+  });
+
+  it('leaves a request line over maxHeaderSize to node:http (431), and checks the option', async () => {
+    const { port, calls } = await countingServer({ maxHeaderSize: 1024, maxRequestLineSize: 1000 });
+    expectRefused(
+      await send(port, `GET /${'a'.repeat(1001)} HTTP/1.1\r\nHost: x\r\n\r\n`),
+      'target of 1002',
+      [414],
+    );
+    expectRefused(
+      await send(port, `GET /${'a'.repeat(1100)} HTTP/1.1\r\nHost: x\r\n\r\n`),
+      'request line over maxHeaderSize',
+      [431],
+    );
+    expect(calls.app).toBe(0);
+    await expect(countingServer({ maxHeaderSize: 1024, maxRequestLineSize: 1025 })).rejects.toThrow(
+      TypeError,
+    );
+    await expect(countingServer({ maxRequestLineSize: 16_385 })).rejects.toThrow(
+      /maxRequestLineSize \(16385\) must not exceed maxHeaderSize \(16384\)/,
+    );
+    await expect(countingServer({ maxRequestLineSize: 0 })).rejects.toThrow(RangeError);
+    // Left out, it follows a maxHeaderSize below its default of 8190.
+    const small = await countingServer({ maxHeaderSize: 1024 });
+    expect(small.server.options.maxRequestLineSize).toBe(1024);
+  });
+
+  it('has safe defaults: 16 KiB head, 100 fields, 8190-byte target', async () => {
+    const { port, calls } = await countingServer();
+    expectRefused(
+      await send(port, `GET /${'a'.repeat(8190)} HTTP/1.1\r\nHost: x\r\n\r\n`),
+      'default target size',
+      [414],
+    );
+    const exact = await send(
+      port,
+      `GET /${'a'.repeat(8189)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+    );
+    expect(statusLines(exact.bytes)).toEqual(['HTTP/1.1 200 OK']);
+    expect(calls.app).toBe(1);
     expectRefused(
       await send(port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(17_000)}\r\n\r\n`),
       'default head size',
