@@ -12,6 +12,20 @@ function order(variants, round) {
   return round % 2 === 0 ? variants : [...variants].reverse();
 }
 
+/**
+ * Runs one measurement, and once more if it fails (a stalled connection, a client error): a
+ * lone stall on a shared machine should not sink a whole run. The failure is logged; a second
+ * failure is thrown.
+ */
+export async function retryOnce(log, label, attempt) {
+  try {
+    return await attempt();
+  } catch (error) {
+    log(`  ${label}: ${error instanceof Error ? error.message : String(error)}; measuring again`);
+    return attempt();
+  }
+}
+
 /** Drops the variants named in `--exclude=` (for runs while a package is missing). */
 export function included(variants, cfg) {
   return variants.filter((v) => !cfg.exclude.some((x) => x !== '' && v.name.includes(x)));
@@ -87,10 +101,12 @@ export async function rateScenario({
       if (r.requests === 0) throw new Error(`${v.name}: no request completed`);
       return { ...r, cpuUsPerReq: (cpu * 1e6) / r.requests };
     };
-    if (cfg.warmSeconds > 0) for (const v of variants) await once(v, cfg.warmSeconds);
+    if (cfg.warmSeconds > 0) {
+      for (const v of variants) await retryOnce(log, v.name, () => once(v, cfg.warmSeconds));
+    }
     for (let round = 0; round < cfg.rounds; round++) {
       for (const v of order(variants, round)) {
-        const r = await once(v, cfg.seconds);
+        const r = await retryOnce(log, v.name, () => once(v, cfg.seconds));
         runs.get(v.name).push(r);
         log(
           `  round ${round + 1} ${v.name}: ${r.rps.toFixed(0)} req/s, ${r.cpuUsPerReq.toFixed(1)} µs CPU/req`,
@@ -164,7 +180,7 @@ export async function transferScenario({
     };
     for (let round = 0; round < cfg.rounds; round++) {
       for (const v of order(variants, round)) {
-        const r = await once(v);
+        const r = await retryOnce(log, v.name, () => once(v));
         runs.get(v.name).push(r);
         log(
           `  round ${round + 1} ${v.name}: ${r.mbps.toFixed(0)} MB/s, ${r.cpuMsPerGiB.toFixed(0)} ms CPU/GiB`,

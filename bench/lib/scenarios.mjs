@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import process from 'node:process';
 import { Buffer } from 'node:buffer';
 import { fileURLToPath } from 'node:url';
-import { included, preflight, rateScenario, transferScenario } from './harness.mjs';
+import { included, preflight, rateScenario, retryOnce, transferScenario } from './harness.mjs';
 import { memory, pinning, startServer, stopServer, cpuSeconds } from './proc.mjs';
 import { httpLoad } from './load.mjs';
 import { median, MiB } from './stats.mjs';
@@ -360,15 +360,18 @@ export const scenarios = [
         const runs = new Map(variants.map((v) => [v.name, []]));
         for (let round = 0; round < cfg.rounds; round++) {
           for (const v of round % 2 ? [...variants].reverse() : variants) {
-            const cpu0 = cpuSeconds(server.pid);
-            const r = await httpLoad(gen, {
-              url: `http://127.0.0.1:${port}${v.path}`,
-              connections: 1,
-              seconds: cfg.cgiSeconds,
+            const { r, cpu } = await retryOnce(log, v.name, async () => {
+              const cpu0 = cpuSeconds(server.pid);
+              const load = await httpLoad(gen, {
+                url: `http://127.0.0.1:${port}${v.path}`,
+                connections: 1,
+                seconds: cfg.cgiSeconds,
+              });
+              if (load.errors > 0 || load.requests === 0) {
+                throw new Error(`${load.errors} errors in ${load.requests} requests`);
+              }
+              return { r: load, cpu: cpuSeconds(server.pid) - cpu0 };
             });
-            const cpu = cpuSeconds(server.pid) - cpu0;
-            if (r.errors > 0 || r.requests === 0)
-              throw new Error(`${v.name}: ${r.errors} errors in ${r.requests} requests`);
             const ms = (r.seconds * 1e3) / r.requests;
             runs.get(v.name).push({ ms, p50: r.p50Us / 1e3, cpuMs: (cpu * 1e3) / r.requests });
             log(
