@@ -153,11 +153,11 @@ class ArrayTraps implements ProxyHandler<unknown[]> {
 
   get(target: unknown[], key: string | symbol, receiver: unknown): unknown {
     if (key === 'close') return (this.#close ??= () => this.#closeBody(target));
+    // Before close() (every read a server makes), a plain read: Reflect.get with the proxy as
+    // receiver costs more per read and differs only for an accessor that reads `this`.
+    if (!this.closed) return (target as unknown as Record<string | symbol, unknown>)[key];
     // Reading the iterator or an item after close() is iterating after close().
-    if (
-      this.closed &&
-      (key === Symbol.iterator || (key !== 'length' && Object.hasOwn(target, key)))
-    ) {
+    if (key === Symbol.iterator || (key !== 'length' && Object.hasOwn(target, key))) {
       afterClose(this.#context.report);
     }
     return Reflect.get(target, key, receiver);
