@@ -37,7 +37,12 @@ export function checkStatus(status: unknown, report: Reporter): number | undefin
       `the status holds a control or non-latin-1 character: ${show(status)}`,
     );
   }
-  const code = Number(status.slice(0, 3));
+  // Three ASCII digits (STATUS_CODE above): the code without a substring and Number().
+  const code =
+    (status.charCodeAt(0) - 48) * 100 +
+    (status.charCodeAt(1) - 48) * 10 +
+    status.charCodeAt(2) -
+    48;
   if (code < 100)
     report.fail('status.code', `the status code must be at least 100: ${show(status)}`);
   else if (code < 200) {
