@@ -11,7 +11,6 @@ import type {
   Application,
   Environ,
   ErrorStream,
-  FileLike,
   InputStream,
   ResponseBody,
   StartResponse,
@@ -22,31 +21,22 @@ import { iterate } from './_body.ts';
 import type { BodySink } from './_body.ts';
 import { checkHeaders, checkStatus } from './_checks.ts';
 import { ContentLengthGuard, parseContentLength } from './_content-length.ts';
+import { OS_ENVIRON, WSGI_VERSION, addStreams } from './_environ.ts';
+import {
+  ERROR_BODY,
+  logCloseError,
+  logQuietly,
+  reportError,
+  rethrowAfter,
+  writeTraceback,
+} from './_error-path.ts';
 import { WSGIAssertionError, isClientDisconnect } from './_errors.ts';
-import { formatDateTime } from './_format-date-time.ts';
-import { andThen, ignore, isThenable } from './_maybe.ts';
+import { preambleText, writeHead } from './_header-block.ts';
+import { andThen, isThenable } from './_maybe.ts';
 import { lookupTarget } from './_lookup.ts';
-import { formatTraceback } from './_traceback.ts';
 import { WriteQueue } from './_write-queue.ts';
 
 const RESOLVED: Promise<void> = Promise.resolve();
-const WSGI_VERSION: readonly [number, number] = Object.freeze([1, 0] as const);
-const ERROR_BODY = Buffer.from(
-  'A server error occurred.  Please contact the administrator.',
-  'latin1',
-);
-/** A first chunk up to this size is copied behind the header block, so one `_write()` sends both. */
-const COALESCE_LIMIT = 16 * 1024;
-
-/** `environ['wsgi.file_wrapper']` for the default `FileWrapper`: one function, not one per request. */
-function wrapFile(file: FileLike, blockSize?: number): FileWrapper {
-  return new FileWrapper(file, blockSize);
-}
-
-/** `process.env` as it was when this module loaded (Python reads `os.environ` at import). */
-const OS_ENVIRON: Record<string, string> = Object.fromEntries(
-  Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
-);
 
 /**
  * Runs one WSGI application per `run()` call and writes its response through `_write()` and
@@ -167,7 +157,7 @@ export abstract class BaseHandler {
       const closing = this.close();
       if (isThenable(closing)) await closing;
     } catch (error) {
-      this.#logQuietly(error);
+      logQuietly(this, error);
     }
   }
 
@@ -190,46 +180,8 @@ export abstract class BaseHandler {
     this.environ = environ;
     // Plain calls while the hooks are synchronous: no closure per request.
     const added = this.addCgiVars(environ);
-    if (isThenable(added)) return Promise.resolve(added).then(() => this.#addStreams(environ));
-    return this.#addStreams(environ);
-  }
-
-  #addStreams(environ: Environ): void | Promise<void> {
-    const input = this.getStdin();
-    if (isThenable(input)) {
-      return Promise.resolve(input).then((stream) => this.#addErrors(environ, stream));
-    }
-    return this.#addErrors(environ, input);
-  }
-
-  #addErrors(environ: Environ, input: InputStream): void | Promise<void> {
-    const errors = this.getStderr();
-    if (isThenable(errors)) {
-      return Promise.resolve(errors).then((stream) => {
-        this.#fillEnviron(environ, input, stream);
-      });
-    }
-    this.#fillEnviron(environ, input, errors);
-  }
-
-  #fillEnviron(environ: Environ, input: InputStream, errors: ErrorStream): void {
-    environ['wsgi.input'] = input;
-    environ['wsgi.errors'] = errors;
-    environ['wsgi.version'] = this.wsgiVersion;
-    environ['wsgi.run_once'] = this.wsgiRunOnce;
-    environ['wsgi.url_scheme'] = this.getScheme();
-    environ['wsgi.multithread'] = this.wsgiMultithread;
-    environ['wsgi.multiprocess'] = this.wsgiMultiprocess;
-    const Wrapper = this.wsgiFileWrapper;
-    if (Wrapper === FileWrapper) {
-      environ['wsgi.file_wrapper'] = wrapFile;
-    } else if (Wrapper !== null) {
-      environ['wsgi.file_wrapper'] = (file: FileLike, blockSize?: number) =>
-        new Wrapper(file, blockSize);
-    }
-    if (this.originServer && this.serverSoftware && !('SERVER_SOFTWARE' in environ)) {
-      environ['SERVER_SOFTWARE'] = this.serverSoftware;
-    }
+    if (isThenable(added)) return Promise.resolve(added).then(() => addStreams(this, environ));
+    return addStreams(this, environ);
   }
 
   #environ(): Environ {
@@ -309,20 +261,10 @@ export abstract class BaseHandler {
       closing = this.#closeBody(this.result);
     } catch (closeError) {
       // The body's own error is the one to handle; the close failure is only logged.
-      this.#logQuietly(closeError);
+      logQuietly(this, closeError);
       throw error;
     }
-    if (isThenable(closing)) {
-      return closing.then(
-        () => {
-          throw error;
-        },
-        (closeError: unknown) => {
-          this.#logQuietly(closeError);
-          throw error;
-        },
-      );
-    }
+    if (isThenable(closing)) return rethrowAfter(this, closing, error);
     throw error;
   }
 
@@ -332,24 +274,10 @@ export abstract class BaseHandler {
     try {
       closing = this.close();
     } catch (error) {
-      return this.#logCloseError(error);
+      return logCloseError(this, error);
     }
     if (isThenable(closing))
-      return closing.then(undefined, (error: unknown) => this.#logCloseError(error));
-  }
-
-  #logCloseError(error: unknown): void | Promise<void> {
-    if (!isClientDisconnect(error)) return this.logException(error);
-  }
-
-  #logQuietly(error: unknown): void {
-    if (isClientDisconnect(error)) return;
-    try {
-      const logged = this.logException(error);
-      if (isThenable(logged)) logged.then(undefined, ignore);
-    } catch {
-      // Logging failed while another error is being handled; that error is the one to report.
-    }
+      return closing.then(undefined, (error: unknown) => logCloseError(this, error));
   }
 
   /** `'https'` when `environ.HTTPS` is `yes`, `on` or `1`, else `'http'` (`guessScheme`). */
@@ -431,22 +359,12 @@ export abstract class BaseHandler {
    * @see Python `BaseHandler.send_preamble()`
    */
   sendPreamble(): void | Promise<void> {
-    const text = this.#preamble();
+    const text = preambleText(this, this.#started('sendPreamble()'));
     if (this.#head !== null) {
       this.#head.push(text);
       return;
     }
     if (text !== '') return this._write(Buffer.from(text, 'latin1'));
-  }
-
-  #preamble(): string {
-    const headers = this.#started('sendPreamble()');
-    if (!this.originServer) return `Status: ${String(this.status)}\r\n`;
-    if (!this.clientIsModern()) return '';
-    let text = `HTTP/${this.httpVersion} ${String(this.status)}\r\n`;
-    if (!headers.has('Date')) text += `Date: ${formatDateTime(Date.now() / 1000)}\r\n`;
-    if (this.serverSoftware && !headers.has('Server')) text += `Server: ${this.serverSoftware}\r\n`;
-    return text;
   }
 
   /**
@@ -518,11 +436,7 @@ export abstract class BaseHandler {
   #checkLength(): void | Promise<void> {
     const message = this.#length.mismatch(this.bytesSent, this.#mayBeShort());
     if (message === undefined) return;
-    const errors = this.environ?.['wsgi.errors'];
-    return andThen(errors ?? this.getStderr(), (stream) => {
-      stream.write(message);
-      stream.flush();
-    });
+    return reportError(this, message);
   }
 
   /** A `HEAD` response or a `304` declares the length of a body it does not carry. */
@@ -595,20 +509,8 @@ export abstract class BaseHandler {
     }
     return andThen(preamble, () => {
       const head = parts.join('') + this.#started('sendHeaders()').toString();
-      return this.#writeHead(head, data);
+      return writeHead(this, head, data);
     });
-  }
-
-  #writeHead(head: string, data: Uint8Array | undefined): void | Promise<void> {
-    if (data === undefined || data.length === 0) return this._write(Buffer.from(head, 'latin1'));
-    if (data.length > COALESCE_LIMIT) {
-      return andThen(this._write(Buffer.from(head, 'latin1')), () => this._write(data));
-    }
-    // Header text is latin-1 (checked by startResponse and Headers): one byte per character.
-    const out = Buffer.allocUnsafe(head.length + data.length);
-    out.write(head, 0, 'latin1');
-    out.set(data, head.length);
-    return this._write(out);
   }
 
   /** Whether the body is a `wsgiFileWrapper` (`false` when that is `null`). */
@@ -630,8 +532,7 @@ export abstract class BaseHandler {
    */
   logException(error: unknown): void | Promise<void> {
     return andThen(this.getStderr(), (stderr) => {
-      stderr.write(formatTraceback(error, this.tracebackLimit));
-      stderr.flush();
+      writeTraceback(stderr, error, this.tracebackLimit);
     });
   }
 
