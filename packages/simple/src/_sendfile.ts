@@ -12,15 +12,12 @@ import { FileWrapper } from '@wsgi/util';
 import { destroyedError } from './_streams.ts';
 
 /**
- * Each of the two buffers holds this much (never more than the file or the declared length):
- * big reads mean few syscalls, and reusing the buffers means no fresh memory to allocate, zero
- * or page in per block. Measured on a 512 MiB download against `createReadStream().pipe(res)`:
- * 1 MiB reached ~1.2x its MB/s at ~0.85x its CPU, 4 MiB ~1.3-1.5x at ~0.7x its CPU, for
- * +31-37 MiB peak RSS (8 MiB costs ~+55 MiB for little more). The application's block size
- * cannot go beyond {@link MAX_BLOCK}.
+ * Each of the two buffers holds this much (or the application's block size, if larger, up to
+ * {@link MAX_BLOCK}): big reads mean few syscalls, and reusing the buffers means no fresh
+ * memory to allocate, zero or page in per block.
  */
-const BLOCK = 4 * 1024 * 1024;
-const MAX_BLOCK = 4 * 1024 * 1024;
+const BLOCK = 1024 * 1024;
+const MAX_BLOCK = 8 * 1024 * 1024;
 
 /** A real file behind a body: a descriptor or a `FileHandle`, else `undefined`. */
 export function realFileOf(body: unknown): number | FileHandle | undefined {
