@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { unquoteNative } from '@wsgi/util';
 
 /** The request-line version a Fetch `Request` does not carry: what its servers speak at least. */
 const SERVER_PROTOCOL = 'HTTP/1.1';
@@ -20,38 +21,6 @@ function headerKey(name: string): string {
     if (keyCache.size < KEY_CACHE_LIMIT) keyCache.set(name, key);
   }
   return key;
-}
-
-function hexValue(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48;
-  const lower = code | 0x20;
-  if (lower >= 97 && lower <= 102) return lower - 87;
-  return -1;
-}
-
-/**
- * Percent-decodes a URL path into a PEP 3333 native string: each valid `%XX` becomes the
- * character with that code (one per byte, latin-1); an invalid escape stays as it is (Python's
- * `urllib.parse.unquote(path, 'iso-8859-1')`). A URL's serialized path is ASCII, so every
- * other character is a byte already.
- */
-export function decodePath(path: string): string {
-  let at = path.indexOf('%');
-  if (at === -1) return path;
-  let out = '';
-  let from = 0;
-  while (at !== -1) {
-    const high = hexValue(path.charCodeAt(at + 1));
-    const low = hexValue(path.charCodeAt(at + 2));
-    if (high === -1 || low === -1) {
-      at = path.indexOf('%', at + 1);
-      continue;
-    }
-    out += path.slice(from, at) + String.fromCharCode(high * 16 + low);
-    from = at + 3;
-    at = path.indexOf('%', from);
-  }
-  return out + path.slice(from);
 }
 
 /**
@@ -90,7 +59,7 @@ export function fillEnviron(
   env['SCRIPT_NAME'] = scriptName;
   env['SERVER_PROTOCOL'] = SERVER_PROTOCOL;
   env['REQUEST_METHOD'] = request.method;
-  env['PATH_INFO'] = stripScriptName(decodePath(url.pathname), scriptName);
+  env['PATH_INFO'] = stripScriptName(unquoteNative(url.pathname), scriptName);
   // url.search drops the `?` (and an empty query); QUERY_STRING is what follows it, raw.
   env['QUERY_STRING'] = url.search.slice(1);
   env['CONTENT_TYPE'] = headers.get('content-type') ?? 'text/plain';

@@ -6,6 +6,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 
+import { unquoteNative } from '@wsgi/util';
+
 import { isMounted, splitMount } from './_mount.ts';
 
 /** `WSGIServer/0.2 Node/<version>`, Python's `server_version + ' ' + sys_version`. */
@@ -30,30 +32,6 @@ function headerKeys(name: string): HeaderKeys {
     if (keyCache.size < KEY_CACHE_LIMIT) keyCache.set(name, keys);
   }
   return keys;
-}
-
-const HEX = /^[0-9A-Fa-f]{2}$/;
-
-/**
- * Python's `urllib.parse.unquote(path, 'iso-8859-1')`: each valid `%XX` becomes the character
- * with that code, so the result is a PEP 3333 native string. Invalid escapes stay as they are.
- */
-export function unquoteLatin1(path: string): string {
-  let at = path.indexOf('%');
-  if (at === -1) return path;
-  let out = '';
-  let from = 0;
-  while (at !== -1) {
-    const hex = path.slice(at + 1, at + 3);
-    if (HEX.test(hex)) {
-      out += path.slice(from, at) + String.fromCharCode(Number.parseInt(hex, 16));
-      from = at + 3;
-      at = path.indexOf('%', from);
-    } else {
-      at = path.indexOf('%', at + 1);
-    }
-  }
-  return out + path.slice(from);
 }
 
 /** `http.server` reduces a leading run of slashes to one (CPython gh-87389). */
@@ -83,7 +61,7 @@ export function fillEnviron(
   let script = base['SCRIPT_NAME'];
   if (isMounted(req, scriptName)) {
     const [prefix, rest] = splitMount(req, scriptName);
-    script = unquoteLatin1(prefix);
+    script = unquoteNative(prefix);
     url = rest;
   }
   url = collapseLeadingSlashes(url);
@@ -100,7 +78,7 @@ export function fillEnviron(
   env['SERVER_PROTOCOL'] = `HTTP/${req.httpVersion}`;
   env['SERVER_SOFTWARE'] = SERVER_SOFTWARE;
   env['REQUEST_METHOD'] = req.method ?? 'GET';
-  env['PATH_INFO'] = unquoteLatin1(q === -1 ? url : url.slice(0, q));
+  env['PATH_INFO'] = unquoteNative(q === -1 ? url : url.slice(0, q));
   env['QUERY_STRING'] = q === -1 ? '' : url.slice(q + 1);
   env['REMOTE_ADDR'] = socket.remoteAddress ?? '';
   env['REMOTE_PORT'] = socket.remotePort === undefined ? '' : String(socket.remotePort);

@@ -49,3 +49,40 @@ export function quote(s: string, table: QuoteTable, what: string): string {
   }
   return start === 0 ? s : out + s.slice(start);
 }
+
+/** The value of one hex digit's char code, or -1. */
+function hexValue(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  const lower = code | 0x20;
+  if (lower >= 97 && lower <= 102) return lower - 87;
+  return -1;
+}
+
+/**
+ * Percent-decodes `s` into a PEP 3333 native string: each valid `%XX` becomes the character
+ * with that code (one per byte, latin-1); an invalid escape stays as it is. Every other
+ * character is kept as it is.
+ *
+ * @param s - a percent-encoded string, such as the path of a request target.
+ * @returns `s` itself when it holds no `%`.
+ * @see Python's `urllib.parse.unquote(s, encoding='latin-1')`, which `wsgiref.simple_server`
+ *   uses for `PATH_INFO`; PEP 3333, "Unicode Issues".
+ */
+export function unquoteNative(s: string): string {
+  let at = s.indexOf('%');
+  if (at === -1) return s;
+  let out = '';
+  let from = 0;
+  while (at !== -1) {
+    const high = hexValue(s.charCodeAt(at + 1));
+    const low = hexValue(s.charCodeAt(at + 2));
+    if (high === -1 || low === -1) {
+      at = s.indexOf('%', at + 1);
+      continue;
+    }
+    out += s.slice(from, at) + String.fromCharCode(high * 16 + low);
+    from = at + 3;
+    at = s.indexOf('%', from);
+  }
+  return out + s.slice(from);
+}

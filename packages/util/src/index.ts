@@ -2,6 +2,7 @@ export { toErrorStream } from './error-stream.ts';
 export type { ErrorSink } from './error-stream.ts';
 export { FileWrapper } from './file-wrapper.ts';
 export { Headers } from './headers.ts';
+export { unquoteNative } from './_quote.ts';
 export { toInputStream } from './input-stream.ts';
 export type { InputSource, InputStreamOptions } from './input-stream.ts';
 export type {

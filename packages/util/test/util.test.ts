@@ -8,6 +8,7 @@ import {
   requestUri,
   setupTestingDefaults,
   shiftPathInfo,
+  unquoteNative,
 } from '../src/index.ts';
 import type { ErrorStream } from '../src/index.ts';
 import { plainSegment, uriEnviron } from './_arbitraries.ts';
@@ -272,5 +273,30 @@ describe('isHopByHop()', () => {
 
   it('refuses a non-string', () => {
     expect(() => isHopByHop(undefined as unknown as string)).toThrow(TypeError);
+  });
+});
+
+describe('unquoteNative()', () => {
+  it.each([
+    ['/plain', '/plain'],
+    ['/caf%C3%A9', '/caf\u00c3\u00a9'],
+    ['/a%2Fb%2fc', '/a/b/c'],
+    ['/%FF%00', '/\u00ff\u0000'],
+    ['/100%', '/100%'],
+    ['/%zz%4', '/%zz%4'],
+    ['/%%41', '/%A'],
+    ['%41%42', 'AB'],
+  ])('decodes %j like urllib.parse.unquote(s, "latin-1")', (input, expected) => {
+    expect(unquoteNative(input)).toBe(expected);
+  });
+
+  it('undoes requestUri()-style quoting of every byte', () => {
+    let all = '';
+    let quoted = '';
+    for (let code = 0; code < 256; code++) {
+      all += String.fromCharCode(code);
+      quoted += `%${code.toString(16).padStart(2, '0')}`;
+    }
+    expect(unquoteNative(quoted)).toBe(all);
   });
 });
