@@ -28,6 +28,22 @@ const tmpDir = join(benchDir, '.tmp');
 export const PYTHON = '/root/.pyenv/versions/3.11.7/bin/python3';
 const HELLO = 'Hello, World!';
 
+const BUNDLED_CGI = '@wsgi/cgi, the same script bundled into one file (reference)';
+
+/**
+ * The deployment recipe of packages/cgi's README: rolldown bundles bench/cgi/wsgi.mjs and the
+ * @wsgi packages it imports into one ES module, so node loads one file instead of ~30.
+ */
+async function bundleCgiScript() {
+  const { build } = await import('rolldown');
+  await build({
+    input: join(benchDir, 'cgi', 'wsgi.mjs'),
+    platform: 'node',
+    logLevel: 'warn',
+    output: { file: join(benchDir, 'cgi', 'wsgi.bundle.mjs'), format: 'esm' },
+  });
+}
+
 /** The environment of every Node server: small and the same for all, so environ copies are fair. */
 function nodeEnv(extra = {}) {
   return {
@@ -352,9 +368,11 @@ export const scenarios = [
         let variants = [
           { name: 'bare node script', path: '/bare.mjs' },
           { name: '@wsgi/cgi CGIHandler', path: '/wsgi.mjs' },
+          { name: BUNDLED_CGI, path: '/wsgi.bundle.mjs' },
         ];
         if (python) variants.push({ name: 'CPython wsgiref CGIHandler', path: '/wsgiref_cgi.py' });
         variants = included(variants, cfg);
+        if (variants.some((v) => v.name === BUNDLED_CGI)) await bundleCgiScript();
         for (const v of variants)
           await preflight(v.name, `http://127.0.0.1:${port}${v.path}`, helloCheck);
         const runs = new Map(variants.map((v) => [v.name, []]));

@@ -5,7 +5,7 @@
  */
 import { isClientDisconnect } from '@wsgi/core';
 import type { Application } from '@wsgi/core';
-import { SimpleHandler } from '@wsgi/simple';
+import { SimpleHandler } from '@wsgi/simple/handlers';
 
 import { cgiInput, guardStdio, removeRequestProxy } from './_process.ts';
 import { readEnviron } from './read-environ.ts';
