@@ -48,15 +48,27 @@ afterAll(async () => {
 });
 
 describe('the packed packages', () => {
+  let rootRepository: { type: string; url: string } | undefined;
+  beforeAll(async () => {
+    const rootManifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+      repository: { type: string; url: string };
+    };
+    rootRepository = rootManifest.repository;
+    expect(rootManifest.repository.url).toMatch(/^git\+https:\/\/.+\.git$/);
+  });
+
   it('ship only dist, README and LICENSE, with workspace ranges resolved', async () => {
     for (const name of packages) {
       const dir = join(consumer, 'node_modules', '@wsgi', name);
       const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as {
         dependencies?: Record<string, string>;
+        repository?: unknown;
       };
       for (const range of Object.values(manifest.dependencies ?? {})) {
         expect(range).not.toMatch(/^workspace:/);
       }
+      // One repository for all, each package pointing at its own folder in it.
+      expect(manifest.repository).toEqual({ ...rootRepository, directory: `packages/${name}` });
       const entries = (await readdir(dir)).sort();
       expect(entries).toEqual(['LICENSE', 'README.md', 'dist', 'package.json']);
     }
