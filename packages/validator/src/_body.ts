@@ -10,6 +10,7 @@ import type { ResponseBody } from '@wsgi/util';
 
 import type { Reporter } from './_report.ts';
 import { show } from './_report.ts';
+import type { Tracked, Unclosed } from './_unclosed.ts';
 
 /** What one request's body shares with its `startResponse` wrapper. */
 export interface Exchange {
@@ -20,8 +21,8 @@ export interface Exchange {
 /** What every body of one validator reports to. */
 export interface BodyContext {
   readonly report: Reporter;
-  /** Warns `body.not-closed` for each registered body collected before `close()`. */
-  readonly unclosed: FinalizationRegistry<Reporter>;
+  /** Warns `body.not-closed` for each tracked body collected before `close()`. */
+  readonly unclosed: Unclosed;
 }
 
 type Closable = { close?: () => unknown };
@@ -41,8 +42,9 @@ function afterClose(report: Reporter): void {
 }
 
 /** State shared by a wrapped body and its iterators. */
-abstract class CheckedBody {
+abstract class CheckedBody implements Tracked {
   closed = false;
+  registered = false;
   protected count = 0;
   readonly original: object;
   readonly exchange: Exchange;
@@ -52,7 +54,7 @@ abstract class CheckedBody {
     this.original = original;
     this.exchange = exchange;
     this.context = context;
-    context.unclosed.register(this, context.report, this);
+    context.unclosed.track(this, this);
   }
 
   /** Checks one step of iteration; returns it unchanged. */
@@ -72,8 +74,7 @@ abstract class CheckedBody {
 
   /** Marks the body closed and closes the application's body, passing its result through. */
   close(): void | Promise<void> {
-    this.closed = true;
-    this.context.unclosed.unregister(this);
+    this.context.unclosed.closed(this);
     return (this.original as Closable).close?.() as void | Promise<void>;
   }
 }
@@ -142,8 +143,9 @@ class DualBody extends SyncBody implements AsyncIterable<Uint8Array> {
  * framing, e.g. the one-chunk Content-Length), its items are checked up front, and the proxy
  * adds the `close()` the validator needs to see called.
  */
-class ArrayTraps implements ProxyHandler<unknown[]> {
+class ArrayTraps implements ProxyHandler<unknown[]>, Tracked {
   closed = false;
+  registered = false;
   readonly #context: BodyContext;
   #close: (() => void | Promise<void>) | undefined;
 
@@ -168,8 +170,7 @@ class ArrayTraps implements ProxyHandler<unknown[]> {
   }
 
   #closeBody(target: unknown[]): void | Promise<void> {
-    this.closed = true;
-    this.#context.unclosed.unregister(this);
+    this.#context.unclosed.closed(this);
     return (target as Closable).close?.() as void | Promise<void>;
   }
 }
@@ -180,7 +181,7 @@ function wrapArray(body: unknown[], exchange: Exchange, context: BodyContext): R
   if (body.length > 0 && !exchange.started) beforeStart(report);
   const traps = new ArrayTraps(context);
   const proxy = new Proxy(body, traps) as ResponseBody;
-  context.unclosed.register(proxy, report, traps);
+  context.unclosed.track(proxy, traps);
   return proxy;
 }
 

@@ -20,6 +20,7 @@ import type { Finding, WSGIWarning } from './_errors.ts';
 import { Reporter, show } from './_report.ts';
 import { checkExcInfo, checkHeaders, checkStatus } from './_response.ts';
 import { CheckedErrors, CheckedInput } from './_streams.ts';
+import { Unclosed } from './_unclosed.ts';
 
 /** Options of {@link validator}. */
 export interface ValidatorOptions {
@@ -144,12 +145,7 @@ export function validator(app: Application, options: ValidatorOptions = {}): App
   });
   const context: BodyContext = {
     report,
-    unclosed: new FinalizationRegistry((reporter) => {
-      reporter.warn(
-        'body.not-closed',
-        'a response body was garbage-collected without close() being called',
-      );
-    }),
+    unclosed: new Unclosed(report),
   };
 
   return function checkedApp(...args: unknown[]) {

@@ -130,6 +130,56 @@ describe('body.not-closed', () => {
   it('is not reported for a body that was closed', async () => {
     expect(await dropped(() => [Buffer.from('x')], true)).toEqual([]);
   });
+
+  // Bodies are watched from the next event-loop turn on (or the 512th body of a turn): the
+  // bodies still open then must stay watched, whether they are closed later or dropped.
+  const afterTurns = async (close: boolean): Promise<Finding[]> => {
+    let calls = 0;
+    const { app, findings } = collecting((_environ, startResponse) => {
+      startResponse('200 OK', TEXT);
+      return calls++ === 0 ? [Buffer.from('x')] : (async function* () {})();
+    });
+    await (async () => {
+      const bodies = [
+        await app(makeEnviron(), () => async () => {}),
+        await app(makeEnviron(), () => async () => {}),
+      ];
+      for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+      if (close) for (const body of bodies) await body.close?.();
+    })();
+    await collectGarbage(() => findings.length > 1);
+    return findings;
+  };
+
+  it('is reported for a body that outlived its event-loop turn and was dropped', async () => {
+    const findings = await afterTurns(false);
+    expect(findings.map((f) => f.code)).toEqual(['body.not-closed', 'body.not-closed']);
+  });
+
+  it('is not reported for a body that outlived its event-loop turn and was closed', async () => {
+    expect(await afterTurns(true)).toEqual([]);
+  });
+
+  it('is reported for one body dropped among 2000 closed ones in the same turn', async () => {
+    const { app, findings } = collecting((_environ, startResponse) => {
+      startResponse('200 OK', TEXT);
+      return [Buffer.from('x')];
+    });
+    await (async () => {
+      // All in one turn (microtasks only): the bodies are swept in batches, not per turn.
+      const open: ResponseBody[] = [];
+      for (let index = 0; index < 2000; index++) {
+        const body = await app(makeEnviron(), () => async () => {});
+        if (index % 3 === 0) open.push(body);
+        else if (index !== 1234) await body.close?.();
+      }
+      for (const body of open) await body.close?.();
+    })();
+    await collectGarbage(() => findings.length > 0);
+    // Bounded wait for a second, wrong report.
+    await collectGarbage(() => false);
+    expect(findings.map((f) => f.code)).toEqual(['body.not-closed']);
+  });
 });
 
 describe('faults in the application', () => {
