@@ -7,13 +7,18 @@
 import { ignore, isThenable } from './_maybe.ts';
 import type { Done } from './_maybe.ts';
 
-/** An ordered queue of writes through one `send` function. */
-export class WriteQueue {
-  readonly #send: (data: Uint8Array) => Done;
+/**
+ * An ordered queue of writes through `send(owner, data)`: a function shared by every queue
+ * with its owner beside it, so a queue per request makes no closure.
+ */
+export class WriteQueue<O> {
+  readonly #owner: O;
+  readonly #send: (owner: O, data: Uint8Array) => Done;
   /** The last write still in flight; a failed one stays, so later writes fail with it. */
-  #tail: Promise<void> | undefined;
+  #tail: Promise<void> | undefined = undefined;
 
-  constructor(send: (data: Uint8Array) => Done) {
+  constructor(owner: O, send: (owner: O, data: Uint8Array) => Done) {
+    this.#owner = owner;
     this.#send = send;
   }
 
@@ -24,16 +29,18 @@ export class WriteQueue {
   push(data: Uint8Array): Promise<void> | undefined {
     const tail = this.#tail;
     if (tail === undefined) {
-      const sent = this.#send(data);
+      const sent = this.#send(this.#owner, data);
       return isThenable(sent) ? this.#track(sent) : undefined;
     }
-    return this.#track(tail.then(() => this.#send(data)));
+    return this.#track(tail.then(() => this.#send(this.#owner, data)));
   }
 
-  /** Calls `next` once every write is done (at once when none is in flight); rejects on a failed one. */
-  drain<R>(next: () => R | Promise<R>): R | Promise<R> {
-    const tail = this.#tail;
-    return tail === undefined ? next() : tail.then(() => this.drain(next));
+  /**
+   * The last write in flight, or `undefined` when none is: once it is done, ask again (it may
+   * have been followed by another). It rejects when a write failed.
+   */
+  get busy(): Promise<void> | undefined {
+    return this.#tail;
   }
 
   /** A promise that settles (never rejects) once every write is done, or `undefined` if none is in flight. */

@@ -18,7 +18,6 @@ import type {
 } from '@wsgi/util';
 
 import { iterate } from './_body.ts';
-import type { BodySink } from './_body.ts';
 import { checkHeaders, checkStatus } from './_checks.ts';
 import { ContentLengthGuard, parseContentLength } from './_content-length.ts';
 import { OS_ENVIRON, WSGI_VERSION, addStreams } from './_environ.ts';
@@ -37,6 +36,9 @@ import { lookupTarget } from './_lookup.ts';
 import { WriteQueue } from './_write-queue.ts';
 
 const RESOLVED: Promise<void> = Promise.resolve();
+
+/** `handler.#send(data)`: the one function every handler's write queue sends through. */
+let sendThrough: (handler: BaseHandler, data: Uint8Array) => void | Promise<void>;
 
 /**
  * Runs one WSGI application per `run()` call and writes its response through `_write()` and
@@ -95,9 +97,13 @@ export abstract class BaseHandler {
   /** The environ of the request being handled, or `null` outside `run()`. */
   environ: Environ | null = null;
 
-  /** The writes of the response, in order. */
-  readonly #queue = new WriteQueue((data) => this.#send(data));
-  /** The application's `Content-Length` and what went past it. */
+  static {
+    sendThrough = (handler, data) => handler.#send(data);
+  }
+
+  /** The writes of the response, in order; also where `iterate()` sends the body's chunks. */
+  readonly #queue = new WriteQueue<BaseHandler>(this, sendThrough);
+  /** The application's `Content-Length` and what went past it; `full` stops `iterate()`. */
   readonly #length = new ContentLengthGuard();
   /** Preamble text gathered while `sendHeaders()` builds the header block. */
   #head: string[] | null = null;
@@ -105,8 +111,6 @@ export abstract class BaseHandler {
   #closedBody: unknown = null;
   /** Set by `close()`: the response is over, `write()` and `startResponse()` refuse. */
   #finished = false;
-  /** Where `iterate()` sends the body's chunks; made once per handler. */
-  #sink: BodySink | undefined = undefined;
   /** The body run() probed (`#targetOf()`), and where its properties are read. */
   #probed: object | null = null;
   #probedTarget: object | null = null;
@@ -225,12 +229,11 @@ export abstract class BaseHandler {
   }
 
   #iterate(body: unknown): void | Promise<void> {
-    const sink = (this.#sink ??= this.#makeSink());
     // The lookup target run() found for this body, if nothing replaced the body since.
     const target = this.#probed === body ? this.#probedTarget : null;
     this.#probed = null;
     this.#probedTarget = null;
-    const done = iterate(body, sink, target ?? undefined);
+    const done = iterate(body, this.#queue, this.#length, target ?? undefined);
     if (isThenable(done)) return Promise.resolve(done).then(() => this.#end());
     return this.#end();
   }
@@ -243,16 +246,11 @@ export abstract class BaseHandler {
     return target;
   }
 
-  #makeSink(): BodySink {
-    return {
-      chunk: (data) => this.#queue.push(data),
-      full: () => this.#length.full,
-    };
-  }
-
   /** Waits for writes still in flight, then finishes the content. */
   #end(): void | Promise<void> {
-    return this.#queue.drain(() => this.finishContent());
+    const busy = this.#queue.busy;
+    if (busy === undefined) return this.finishContent();
+    return busy.then(() => this.#end());
   }
 
   #abort(error: unknown): Promise<never> | never {
@@ -468,7 +466,8 @@ export abstract class BaseHandler {
     if (body === null || this.#closedBody === body) return;
     this.#closedBody = body;
     // Looked up afresh: the body may have changed while it was iterated.
-    const close = (lookupTarget(body) as { close?: unknown }).close;
+    const holder = Array.isArray(body) ? body : lookupTarget(body);
+    const close = (holder as { close?: unknown }).close;
     if (typeof close === 'function') return (close as () => void | Promise<void>).call(body);
   }
 

@@ -242,6 +242,88 @@ describe('run() with the kinds of application and body', () => {
       expect(handler.output).toBe(`Status: 200 OK\r\n\r\na${String(i)}`);
     }
   });
+  // The prototype of the generators seen most is remembered and its objects read directly:
+  // what is added to it, or to one of its objects, later must still be found.
+  it('finds what is added later to a generator function run many times, or to its objects', async () => {
+    function* body(): Generator<Uint8Array> {
+      yield enc('a');
+      yield enc('b');
+    }
+    const app: Application = (_environ, startResponse) => {
+      startResponse('200 OK', []);
+      return body();
+    };
+    const plain = 'Status: 200 OK\r\n\r\nab';
+    // Enough runs for it to be remembered, whatever ran before.
+    for (let i = 0; i < 200; i += 1) expect((await runCgi(app)).output).toBe(plain);
+    let closed = 0;
+    const proto = body.prototype as object;
+    Object.assign(proto, {
+      close: () => {
+        closed += 1;
+      },
+    });
+    try {
+      for (let i = 0; i < 3; i += 1) expect((await runCgi(app)).output).toBe(plain);
+      expect(closed).toBe(3);
+      // Generators made per request in between (which are not remembered) change nothing.
+      for (let i = 0; i < 3; i += 1) {
+        const other = await runCgi((_environ, startResponse) => {
+          startResponse('200 OK', []);
+          return (function* () {
+            yield enc(String(i));
+          })();
+        });
+        expect(other.output).toBe(`Status: 200 OK\r\n\r\n${String(i)}`);
+      }
+      expect((await runCgi(app)).output).toBe(plain);
+      expect(closed).toBe(4);
+      const awaited = await runCgi((_environ, startResponse) => {
+        startResponse('200 OK', []);
+        const then = (resolve: (value: ResponseBody) => void): void => {
+          resolve([enc('then')]);
+        };
+        return Object.assign(body(), { then });
+      });
+      expect(awaited.output).toBe('Status: 200 OK\r\nContent-Length: 4\r\n\r\nthen');
+      expect(closed).toBe(4);
+    } finally {
+      Reflect.deleteProperty(proto, 'close');
+    }
+    expect((await runCgi(app)).output).toBe(plain);
+    expect(closed).toBe(4);
+  });
+
+  it('sends an array as its iterator would: items added while it is sent are sent too', async () => {
+    const handler = await runCgi((_environ, startResponse) => {
+      startResponse('200 OK', []);
+      const body: Uint8Array[] = [];
+      Object.defineProperty(body, 0, {
+        get: () => {
+          if (body.length === 1) body.push(enc('b'));
+          return enc('a');
+        },
+        enumerable: true,
+        configurable: true,
+      });
+      return body;
+    });
+    expect(handler.output).toBe('Status: 200 OK\r\n\r\nab');
+  });
+
+  it('calls close() of an array body, once', async () => {
+    let closed = 0;
+    const handler = await runCgi((_environ, startResponse) => {
+      startResponse('200 OK', []);
+      return Object.assign([enc('ab'), enc('cd')], {
+        close: () => {
+          closed += 1;
+        },
+      });
+    });
+    expect(handler.output).toBe('Status: 200 OK\r\n\r\nabcd');
+    expect(closed).toBe(1);
+  });
 });
 
 describe('setupEnviron()', () => {
