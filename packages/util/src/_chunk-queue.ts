@@ -97,6 +97,18 @@ export class ChunkQueue {
     return out;
   }
 
+  /** Removes and returns the unread part of the first chunk (no copy); `undefined` if empty. */
+  shift(): Buffer | undefined {
+    const first = this.#chunks[this.#head];
+    if (first === undefined) return undefined;
+    const out = this.#offset === 0 ? first : first.subarray(this.#offset);
+    this.#advance(first, out.length);
+    this.#length -= out.length;
+    this.#start += out.length;
+    this.#compact();
+    return out;
+  }
+
   #advance(chunk: Buffer, n: number): void {
     this.#offset += n;
     if (this.#offset === chunk.length) {

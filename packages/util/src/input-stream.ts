@@ -65,14 +65,24 @@ function truncated(expected: number, received: number): Error {
   );
 }
 
-function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
-  return value instanceof Promise;
+const READ = 0;
+const READLINE = 1;
+type Kind = typeof READ | typeof READLINE;
+
+/** An operation waiting for the source. */
+interface Waiting {
+  kind: Kind;
+  limit: number;
+  resolve: (value: Uint8Array) => void;
+  reject: (reason: Error) => void;
 }
 
 /**
- * The buffering reader behind `toInputStream`. Chunks wait in `#buffer`; reads that it can
- * answer settle without touching the source, and operations run strictly one after another.
- * Every operation costs time linear in the bytes it handles, whatever their chunking.
+ * The buffering reader behind `toInputStream`. Chunks wait in `#buffer`; an operation that it
+ * (or a synchronous source) can answer settles at once, with no promise but the one returned.
+ * The others wait in `#waiting`, in call order, and the first of them drives the source: one
+ * pull at a time, whose callback answers as many of them as it can. Every operation costs
+ * time linear in the bytes it handles, whatever their chunking.
  */
 class BufferedInput implements InputStream {
   readonly #source: Source;
@@ -83,8 +93,9 @@ class BufferedInput implements InputStream {
   #done = false;
   /** Why the source stopped early (its error, or the truncation), once it has. */
   #failure: { error: unknown } | undefined;
-  /** The last queued operation while one is in flight, else `undefined`. */
-  #tail: Promise<unknown> | undefined;
+  /** Operations waiting for the source; those before `#head` are settled. */
+  #waiting: Waiting[] = [];
+  #head = 0;
 
   constructor(source: Source, initial: Buffer | undefined, contentLength: number | undefined) {
     this.#source = source;
@@ -95,30 +106,11 @@ class BufferedInput implements InputStream {
   }
 
   read(size?: number): Promise<Uint8Array> {
-    return this.#run(
-      size,
-      'read',
-      (limit) => this.#fill(() => this.#buffer.length >= limit),
-      (limit) => this.#take(Math.min(limit, this.#buffer.length), this.#buffer.length >= limit),
-    );
+    return this.#run(READ, size, 'read');
   }
 
   readline(size?: number): Promise<Uint8Array> {
-    // The buffer remembers how far its line search got, so asking after each chunk is cheap.
-    let end = -1;
-    const found = (limit: number): boolean => {
-      end = this.#buffer.lineEnd();
-      return end !== -1 || this.#buffer.length >= limit;
-    };
-    return this.#run(
-      size,
-      'readline',
-      (limit) => this.#fill(() => found(limit)),
-      (limit) => {
-        const length = Math.min(end === -1 ? this.#buffer.length : end, limit);
-        return this.#take(length, end !== -1 || length >= limit);
-      },
-    );
+    return this.#run(READLINE, size, 'readline');
   }
 
   async readlines(hint?: number): Promise<Uint8Array[]> {
@@ -144,72 +136,106 @@ class BufferedInput implements InputStream {
     }
   }
 
-  /**
-   * Validates `size`, then runs `fill` and `finish` after any operation in flight. When the
-   * buffer (or a synchronous source) can answer, no extra promise is created.
-   */
-  #run(
-    size: unknown,
-    method: string,
-    fill: (limit: number) => Promise<void> | undefined,
-    finish: (limit: number) => Uint8Array,
-  ): Promise<Uint8Array> {
+  /** Validates `size`, then answers now if nothing waits and it can, else queues the call. */
+  #run(kind: Kind, size: unknown, method: string): Promise<Uint8Array> {
     let limit: number;
     try {
       limit = toLimit(size, method);
     } catch (error) {
       return Promise.reject(asReason(error));
     }
-    const op = (): Uint8Array | Promise<Uint8Array> => {
-      const pending = fill(limit);
-      return pending === undefined ? finish(limit) : pending.then(() => finish(limit));
-    };
-    if (this.#tail !== undefined) return this.#track(this.#tail.then(op));
-    try {
-      const result = op();
-      return isThenable(result) ? this.#track(result) : Promise.resolve(result);
-    } catch (error) {
-      return Promise.reject(asReason(error));
+    if (this.#head === this.#waiting.length) {
+      let answer: Uint8Array | undefined;
+      try {
+        answer = this.#attempt(kind, limit);
+      } catch (error) {
+        return Promise.reject(asReason(error));
+      }
+      if (answer !== undefined) return Promise.resolve(answer);
+      // A pull is under way now: this call is the first to wait.
     }
-  }
-
-  #track<T>(promise: Promise<T>): Promise<T> {
-    // Settles either way; the stream is idle again once the last queued operation has.
-    const idle = (): void => {
-      if (this.#tail === tail) this.#tail = undefined;
-    };
-    const tail = promise.then(idle, idle);
-    this.#tail = tail;
-    return promise;
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ kind, limit, resolve, reject });
+    });
   }
 
   /**
-   * Pulls from the source until `enough()` or the source is done; synchronously as long as the
-   * source answers synchronously, else returns a promise for the rest of the work.
+   * Answers from the buffer, pulling synchronously as long as the source answers; `undefined`
+   * once a pull has to wait (its callback comes back to `#wake`).
    */
-  #fill(enough: () => boolean): Promise<void> | undefined {
-    while (!enough() && !this.#done) {
-      let next: Buffer | null | Promise<Buffer | null>;
+  #attempt(kind: Kind, limit: number): Uint8Array | undefined {
+    for (;;) {
+      const answer = this.#answer(kind, limit);
+      if (answer !== undefined) return answer;
+      let next: Buffer | null | undefined;
       try {
-        next = this.#source.pull(this.#remaining);
+        next = this.#source.pull(this.#remaining, this.#onChunk, this.#onError);
       } catch (error) {
         this.#fail(error);
-        return undefined;
+        continue;
       }
-      if (isThenable(next)) {
-        return next.then(
-          (chunk) => {
-            this.#accept(chunk);
-            return this.#fill(enough);
-          },
-          (error: unknown) => {
-            this.#fail(error);
-          },
-        );
-      }
+      if (next === undefined) return undefined;
       this.#accept(next);
     }
-    return undefined;
+  }
+
+  /**
+   * The answer once the buffer holds it or the source is done, else `undefined`. A short
+   * answer at the end of a failed source throws the failure instead.
+   */
+  #answer(kind: Kind, limit: number): Uint8Array | undefined {
+    const buffer = this.#buffer;
+    if (kind === READLINE) {
+      // The buffer remembers how far its line search got, so asking after each chunk is cheap.
+      const end = buffer.lineEnd();
+      if (end !== -1) return buffer.take(Math.min(end, limit));
+    }
+    if (buffer.length >= limit) return buffer.take(limit);
+    if (!this.#done) return undefined;
+    if (this.#failure) throw this.#failure.error;
+    return buffer.take(buffer.length);
+  }
+
+  readonly #onChunk = (chunk: Buffer | null): void => {
+    this.#accept(chunk);
+    this.#wake();
+  };
+
+  readonly #onError = (error: unknown): void => {
+    this.#fail(error);
+    this.#wake();
+  };
+
+  /** Settles the waiting operations in order until one has to wait for the source again. */
+  #wake(): void {
+    for (;;) {
+      // #settled() may swap the array, so look it up each time.
+      const op = this.#waiting[this.#head];
+      if (op === undefined) return;
+      let answer: Uint8Array | undefined;
+      try {
+        answer = this.#attempt(op.kind, op.limit);
+      } catch (error) {
+        this.#settled();
+        op.reject(asReason(error));
+        continue;
+      }
+      if (answer === undefined) return;
+      this.#settled();
+      op.resolve(answer);
+    }
+  }
+
+  /** Drops the first waiting operation. */
+  #settled(): void {
+    const waiting = this.#waiting;
+    if (++this.#head === waiting.length) {
+      this.#waiting = [];
+      this.#head = 0;
+    } else if (this.#head >= 64 && this.#head * 2 >= waiting.length) {
+      this.#waiting = waiting.slice(this.#head);
+      this.#head = 0;
+    }
   }
 
   #accept(chunk: Buffer | null): void {
@@ -230,15 +256,6 @@ class BufferedInput implements InputStream {
     this.#done = true;
     this.#failure = { error };
   }
-
-  /**
-   * Removes and returns the first `length` buffered bytes. A short answer (`complete` false)
-   * at the end of a failed source rethrows the failure instead.
-   */
-  #take(length: number, complete: boolean): Uint8Array {
-    if (!complete && this.#failure) throw this.#failure.error;
-    return this.#buffer.take(length);
-  }
 }
 
 /**
@@ -249,10 +266,13 @@ class BufferedInput implements InputStream {
  * the chunking, `read`, `readline`, `readlines` and iteration give the same bytes. Resolved
  * chunks are `Buffer`s; they may share memory with the source's chunks.
  *
- * With `contentLength`, the stream ends after exactly that many bytes and never reads further:
- * from a `Readable` it takes only the bytes it needs out of the stream's buffer, leaving the
- * rest (the next request on a keep-alive socket) in place; from an iterable it takes no chunk
- * it does not need, and drops the part of the last one past the length. If the source ends
+ * A `Readable` is read in flowing mode, its chunks handed on uncopied wherever one holds a
+ * whole answer; the stream is paused whenever its high-water mark's worth waits unasked for,
+ * so a socket is never read far ahead of the application. With `contentLength`, the stream
+ * ends after exactly that many bytes and never reads further: from a `Readable` it takes only
+ * the bytes of the body, then pauses the stream and puts back in front of it whatever came
+ * past the length (the next request on a keep-alive socket); from an iterable it takes no
+ * chunk it does not need, and drops the part of the last one past the length. If the source ends
  * before `contentLength` bytes (a client that went away), a read that needs the missing bytes
  * rejects with an `Error` whose `code` is `ERR_WSGI_INPUT_TRUNCATED`, so a cut-off body is
  * never taken for a whole one; bytes that did arrive can still be read with sized reads.
@@ -286,7 +306,11 @@ export function toInputStream(
     return new BufferedInput(emptySource, clipTo(bytes, contentLength), contentLength);
   }
   if (isReadable(source))
-    return new BufferedInput(readableSource(source), undefined, contentLength);
+    return new BufferedInput(
+      readableSource(source, contentLength ?? Infinity),
+      undefined,
+      contentLength,
+    );
   if (typeof source === 'object' && (source as object | null) !== null) {
     if (Symbol.asyncIterator in source) {
       return new BufferedInput(asyncIterableSource(source), undefined, contentLength);

@@ -1,6 +1,3 @@
-import { once } from 'node:events';
-import { createServer, connect } from 'node:net';
-import type { Server, Socket } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
 
 import fc from 'fast-check';
@@ -9,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { toInputStream } from '../src/index.ts';
 import type { InputSource, InputStream } from '../src/index.ts';
 import { Reference, chunk, slowChunks, trickle } from './_chunks.ts';
+import { sleep, socketPair, until } from './_sockets.ts';
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
 const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -154,8 +152,7 @@ describe('toInputStream() never reads past contentLength', () => {
   });
 
   it('puts back what a Readable hands over past the length', async () => {
-    // A stream that reports nothing buffered, so the reader falls back to read() and gets
-    // everything at once.
+    // A stream that reports nothing buffered and hands everything over in one chunk.
     const stream = new PassThrough();
     Object.defineProperty(stream, 'readableLength', { get: () => 0 });
     stream.write(bytes('abcdefgh'));
@@ -165,21 +162,11 @@ describe('toInputStream() never reads past contentLength', () => {
   });
 
   it('leaves the next request on a real socket', async () => {
-    const sockets = new Set<Socket>();
-    const server: Server = createServer((s) => {
-      sockets.add(s);
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    const pair = await socketPair();
     try {
-      const address = server.address();
-      if (address === null || typeof address === 'string') throw new Error('no port');
-      const accepted = once(server, 'connection') as Promise<[Socket]>;
-      const client = connect(address.port, '127.0.0.1');
-      sockets.add(client);
-      const [socket] = await accepted;
+      const { server: socket, client } = pair;
       client.write('first body');
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
       client.write('|second body|next request');
       const first = toInputStream(socket, { contentLength: 10 });
       expect(text(await first.read())).toBe('first body');
@@ -192,8 +179,8 @@ describe('toInputStream() never reads past contentLength', () => {
       // Without a length, read to the end of the socket.
       expect(await toInputStream(socket).read()).toHaveLength(0);
     } finally {
-      for (const s of sockets) s.destroy();
-      server.close();
+      await pair.close();
+      await pair.close();
     }
   });
 });
@@ -518,5 +505,245 @@ describe('toInputStream() over very many tiny chunks', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('toInputStream() over a Readable: chunks, listeners, backpressure', () => {
+  /** `n` bytes of a repeating pattern that makes misplaced bytes show. */
+  const pattern = (n: number, seed = 0): Buffer => {
+    const out = Buffer.allocUnsafe(n);
+    for (let i = 0; i < n; i++) out[i] = (i * 7 + seed + (i >> 8)) & 0xff;
+    return out;
+  };
+
+  /** The events a reader listens to, counted on `stream`. */
+  const listeners = (stream: Readable): number[] =>
+    ['data', 'readable', 'end', 'error', 'close'].map((e) => stream.listenerCount(e));
+
+  it('hands a chunk over uncopied when it holds the whole read, and joins only across chunks', async () => {
+    // Buffer.alloc: each chunk has its own ArrayBuffer, so identity shows a copy.
+    const [a, b, c] = [Buffer.alloc(4, 0x61), Buffer.alloc(6, 0x62), Buffer.alloc(5, 0x63)];
+    const input = toInputStream(trickle([a, b, c]), { contentLength: 15 });
+    const first = await input.read(4);
+    expect(first.buffer).toBe(a.buffer);
+    const second = await input.read(2);
+    expect(second.buffer).toBe(b.buffer);
+    const joined = await input.read(6);
+    expect(text(joined)).toBe('bbbbcc');
+    expect(joined.buffer).not.toBe(b.buffer);
+    expect(joined.buffer).not.toBe(c.buffer);
+    const rest = await input.read(100);
+    expect(text(rest)).toBe('ccc');
+    expect(rest.buffer).toBe(c.buffer);
+    expect(await input.read(1)).toHaveLength(0);
+  });
+
+  it('keeps one set of listeners while reading and none once the body is read', async () => {
+    const stream = new PassThrough();
+    const before = listeners(stream);
+    const input = toInputStream(stream, { contentLength: 3000 });
+    const seen = new Set<string>();
+    const writing = (async () => {
+      for (let i = 0; i < 30; i++) {
+        stream.write(pattern(100, i));
+        await sleep(0);
+      }
+    })();
+    let got = 0;
+    for (let i = 0; i < 100 && got < 3000; i++) {
+      got += (await input.read(70)).length;
+      seen.add(listeners(stream).join());
+    }
+    await writing;
+    expect(got).toBe(3000);
+    // While it read: the same one listener each for data, end, error and close, never readable;
+    // none once it has taken the 3000 bytes (the last reads come from its buffer).
+    const attached = before.map((n, i) => (i === 1 ? n : n + 1)).join();
+    expect([...seen]).toEqual([attached, before.join()]);
+    expect(listeners(stream)).toEqual(before);
+  });
+
+  it('gives exact-size reads across the chunks a real socket delivers', async () => {
+    const pair = await socketPair();
+    try {
+      const sizes = [3000, 70_000, 1, 65_536, 65_535, 200_000, 17];
+      const body = pattern(sizes.reduce((x, y) => x + y, 0));
+      const next = bytes('GET /next HTTP/1.1\r\n');
+      const input = toInputStream(pair.server, { contentLength: body.length });
+      const writing = (async () => {
+        let at = 0;
+        for (const [i, size] of sizes.entries()) {
+          const piece = body.subarray(at, at + size);
+          at += size;
+          // The next request comes in the same segment as the end of the body.
+          pair.client.write(i === sizes.length - 1 ? Buffer.concat([piece, next]) : piece);
+          await sleep(5);
+        }
+      })();
+      const reads: Buffer[] = [];
+      for (let i = 0; i < 1000; i++) {
+        const piece = await input.read(65_536);
+        if (piece.length === 0) break;
+        reads.push(Buffer.from(piece));
+      }
+      await writing;
+      expect(reads.slice(0, -1).every((r) => r.length === 65_536)).toBe(true);
+      expect(Buffer.concat(reads).equals(body)).toBe(true);
+      expect(reads.at(-1)?.length).toBe(body.length % 65_536);
+      // The next request stays in the socket, paused, for its own reader.
+      expect(pair.server.listenerCount('data')).toBe(0);
+      expect(pair.server.isPaused()).toBe(true);
+      const following = toInputStream(pair.server, { contentLength: next.length });
+      expect(text(await following.read())).toBe(text(next));
+    } finally {
+      await pair.close();
+    }
+  });
+
+  it('does not read a real socket ahead of the application (backpressure)', async () => {
+    const pair = await socketPair();
+    try {
+      const total = 16 * 1024 * 1024;
+      const body = pattern(total, 3);
+      pair.client.write(body);
+      const input = toInputStream(pair.server, { contentLength: total });
+      expect((await input.read(1000)).length).toBe(1000);
+      await sleep(100);
+      // Only what the stream and the input hold up to their high-water marks, not the body.
+      const early = pair.server.bytesRead;
+      expect(early).toBeLessThan(1024 * 1024);
+      await sleep(50);
+      expect(pair.server.bytesRead).toBe(early);
+      let got = 1000;
+      let same = true;
+      for (let i = 0; i < 10_000 && got < total; i++) {
+        const piece = await input.read(65_536);
+        if (piece.length === 0) break;
+        same &&= body.subarray(got, got + piece.length).equals(piece);
+        got += piece.length;
+      }
+      expect(got).toBe(total);
+      expect(same).toBe(true);
+    } finally {
+      await pair.close();
+    }
+  });
+
+  it('holds no more than the high-water mark for a reader that is slow to ask', async () => {
+    let produced = 0;
+    const stream = new Readable({
+      highWaterMark: 64,
+      read() {
+        this.push(produced < 20_000 ? pattern(10, produced) : null);
+        produced += 10;
+      },
+    });
+    const input = toInputStream(stream);
+    let consumed = 0;
+    let most = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const piece = await input.read(7);
+      if (piece.length === 0) break;
+      consumed += piece.length;
+      await new Promise((resolve) => setImmediate(resolve));
+      most = Math.max(most, produced - consumed);
+    }
+    expect(consumed).toBe(20_000);
+    // The stream's 64 bytes plus the input's 64, and a chunk each on top.
+    expect(most).toBeLessThanOrEqual(64 * 2 + 10 * 3);
+  });
+
+  it('rejects a waiting read when a real socket is reset, keeping the bytes that came', async () => {
+    const pair = await socketPair();
+    try {
+      const input = toInputStream(pair.server, { contentLength: 1000 });
+      pair.client.write('partial body');
+      const pending = input.read(100);
+      await until(() => pair.server.bytesRead >= 12);
+      pair.client.resetAndDestroy();
+      const error = await rejectionOf(pending);
+      expect(error).toMatchObject({ code: 'ECONNRESET' });
+      expect(await rejectionOf(input.readline())).toBe(error);
+      expect(text(await input.read(12))).toBe('partial body');
+      expect(await rejectionOf(input.read(1))).toBe(error);
+      expect(pair.server.listenerCount('data')).toBe(0);
+    } finally {
+      await pair.close();
+    }
+  });
+
+  it('rejects with ERR_WSGI_INPUT_TRUNCATED when a real socket ends early', async () => {
+    const pair = await socketPair();
+    try {
+      const input = toInputStream(pair.server, { contentLength: 10 });
+      pair.client.end('abc');
+      const error = await rejectionOf(input.read());
+      expect(error).toMatchObject({ code: 'ERR_WSGI_INPUT_TRUNCATED' });
+      expect((error as Error).message).toMatch(/3 of 10 bytes/);
+      expect(text(await input.read(3))).toBe('abc');
+      expect(await rejectionOf(input.read(1))).toBe(error);
+    } finally {
+      await pair.close();
+    }
+  });
+
+  it('fails reads that need more after an error while nothing waited, keeping held bytes', async () => {
+    const stream = new PassThrough();
+    const input = toInputStream(stream);
+    stream.write(bytes('one\ntwo\n'));
+    expect(text(await input.readline())).toBe('one\n');
+    stream.write(bytes('three'));
+    await sleep(5);
+    const boom = new Error('boom');
+    stream.destroy(boom);
+    await sleep(5);
+    expect(await rejectionOf(input.read())).toBe(boom);
+    expect(text(await input.readline())).toBe('two\n');
+    expect(text(await input.read(5))).toBe('three');
+    expect(await rejectionOf(input.readline())).toBe(boom);
+    expect(listeners(stream)[0]).toBe(0);
+  });
+
+  it('answers concurrent calls over a Readable in call order', async () => {
+    const input = toInputStream(trickle(chunk(bytes(BODY), [1, 2, 3, 11, 12, 30])), {
+      contentLength: BODY.length,
+    });
+    const results = await Promise.all([
+      input.read(2),
+      input.readline(),
+      input.read(0),
+      input.readline(4),
+      input.read(),
+      input.read(3),
+    ]);
+    expect(results.map(text)).toEqual([
+      'li',
+      'ne one\n',
+      '',
+      'line',
+      ' two\n\nlast without newline',
+      '',
+    ]);
+  });
+
+  it('reads a stream paused by its producer, and one that was flowing', async () => {
+    const paused = new PassThrough();
+    paused.pause();
+    paused.write(bytes('abc'));
+    expect(text(await toInputStream(paused, { contentLength: 3 }).read())).toBe('abc');
+    const flowing = new PassThrough();
+    const earlier: Buffer[] = [];
+    const collect = (c: Buffer): void => {
+      earlier.push(c);
+    };
+    flowing.on('data', collect);
+    flowing.write(bytes('x'));
+    await sleep(5);
+    flowing.off('data', collect);
+    flowing.pause();
+    flowing.write(bytes('yz'));
+    flowing.end();
+    expect(text(Buffer.concat(earlier))).toBe('x');
+    expect(text(await toInputStream(flowing).read())).toBe('yz');
   });
 });
