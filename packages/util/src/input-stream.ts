@@ -94,7 +94,7 @@ class BufferedInput implements InputStream {
   /** Why the source stopped early (its error, or the truncation), once it has. */
   #failure: { error: unknown } | undefined;
   /** Operations waiting for the source; those before `#head` are settled. */
-  #waiting: Waiting[] = [];
+  readonly #waiting: Waiting[] = [];
   #head = 0;
 
   constructor(source: Source, initial: Buffer | undefined, contentLength: number | undefined) {
@@ -209,7 +209,6 @@ class BufferedInput implements InputStream {
   /** Settles the waiting operations in order until one has to wait for the source again. */
   #wake(): void {
     for (;;) {
-      // #settled() may swap the array, so look it up each time.
       const op = this.#waiting[this.#head];
       if (op === undefined) return;
       let answer: Uint8Array | undefined;
@@ -230,10 +229,11 @@ class BufferedInput implements InputStream {
   #settled(): void {
     const waiting = this.#waiting;
     if (++this.#head === waiting.length) {
-      this.#waiting = [];
+      waiting.length = 0;
       this.#head = 0;
     } else if (this.#head >= 64 && this.#head * 2 >= waiting.length) {
-      this.#waiting = waiting.slice(this.#head);
+      // Settled slots go in batches, never one shift() per call (linear in the queue's length).
+      waiting.splice(0, this.#head);
       this.#head = 0;
     }
   }

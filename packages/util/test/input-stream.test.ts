@@ -724,6 +724,12 @@ describe('toInputStream() over a Readable: chunks, listeners, backpressure', () 
       ' two\n\nlast without newline',
       '',
     ]);
+    // Enough waiting calls that settled ones are dropped from the queue while others wait.
+    const data = pattern(300);
+    const many = toInputStream(trickle(chunk(data, [50, 100, 101, 250])));
+    const pieces = await Promise.all(Array.from({ length: 301 }, () => many.read(1)));
+    expect(Buffer.concat(pieces).equals(data)).toBe(true);
+    expect(pieces.at(-1)).toHaveLength(0);
   });
 
   it('reads a stream paused by its producer, and one that was flowing', async () => {
