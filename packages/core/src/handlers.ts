@@ -20,7 +20,7 @@ import type {
 import { iterate } from './_body.ts';
 import { checkHeaders, checkStatus } from './_checks.ts';
 import { ContentLengthGuard, parseContentLength } from './_content-length.ts';
-import { OS_ENVIRON, WSGI_VERSION, addStreams } from './_environ.ts';
+import { OS_ENVIRON, WSGI_VERSION, addStreams, newEnviron } from './_environ.ts';
 import {
   ERROR_BODY,
   logCloseError,
@@ -125,22 +125,43 @@ export abstract class BaseHandler {
    *   rejects only when handling an error failed too.
    * @see Python `BaseHandler.run()`
    */
-  async run(app: Application): Promise<void> {
+  run(app: Application): Promise<void> {
+    let pending: void | Promise<void>;
     try {
       const setup = this.setupEnviron();
-      if (isThenable(setup)) await setup;
-      const returned = app(this.#environ(), this.startResponse);
-      // `then` read where it is cheapest (a generator made per request: see lookupTarget).
-      const probe =
-        typeof returned !== 'object' || (returned as unknown) === null || Array.isArray(returned)
-          ? returned
-          : this.#targetOf(returned);
-      this.result = isThenable(probe) ? await returned : (returned as ResponseBody);
-      const finished = this.finishResponse();
-      if (isThenable(finished)) await finished;
+      pending = isThenable(setup) ? this.#callAfter(setup, app) : this.#call(app);
     } catch (error) {
-      await this.#recover(error);
+      return this.#recover(error);
     }
+    // All of it done synchronously: no promise of its own, no microtask.
+    if (pending === undefined) return RESOLVED;
+    return Promise.resolve(pending).then(undefined, (error: unknown) => this.#recover(error));
+  }
+
+  async #callAfter(setup: PromiseLike<void>, app: Application): Promise<void> {
+    await setup;
+    const pending = this.#call(app);
+    if (pending !== undefined) await pending;
+  }
+
+  /** Calls the application and sends its response; `undefined` when all of it was synchronous. */
+  #call(app: Application): void | Promise<void> {
+    const returned = app(this.#environ(), this.startResponse);
+    // `then` read where it is cheapest (a generator made per request: see lookupTarget).
+    const probe =
+      typeof returned !== 'object' || (returned as unknown) === null || Array.isArray(returned)
+        ? returned
+        : this.#targetOf(returned);
+    if (isThenable(probe)) return this.#finishAfter(returned);
+    this.result = returned as ResponseBody;
+    const finished = this.finishResponse();
+    return isThenable(finished) ? Promise.resolve(finished) : undefined;
+  }
+
+  async #finishAfter(returned: ResponseBody | Promise<ResponseBody>): Promise<void> {
+    this.result = await returned;
+    const finished = this.finishResponse();
+    if (isThenable(finished)) await finished;
   }
 
   async #recover(error: unknown): Promise<void> {
@@ -180,7 +201,7 @@ export abstract class BaseHandler {
     this.#queue.clear();
     this.#length.clear();
     // Object.assign, not a spread: V8 keeps a spread copy on a slow path once keys are added.
-    const environ = Object.assign({}, this.osEnviron) as Record<string, unknown> as Environ;
+    const environ = Object.assign(newEnviron(), this.osEnviron);
     this.environ = environ;
     // Plain calls while the hooks are synchronous: no closure per request.
     const added = this.addCgiVars(environ);

@@ -332,6 +332,10 @@ describe('setupEnviron()', () => {
     handler.osEnviron = { HOME: '/my/home', PATH: '/my/path' };
     await handler.setupEnviron();
     const environ = handler.environ as Environ;
+    // A plain object, as a dict is in Python (PEP 3333: "a builtin Python dictionary").
+    expect(Object.getPrototypeOf(environ)).toBe(Object.prototype);
+    expect(Object.prototype.toString.call(environ)).toBe('[object Object]');
+    expect(environ.constructor).toBe(Object);
     expect(environ['HOME']).toBe('/override/home');
     expect(environ['PATH']).toBe('/my/path');
     expect(environ['X']).toBe('Y');
