@@ -79,10 +79,11 @@ export function asyncIterableSource(iterable: AsyncIterable<unknown>): Source {
  * (attached at the first pull that finds nothing held, removed when done), so a pull that has
  * to wait costs no listener churn. Chunks go to the waiting pull as they come, whole and
  * uncopied; ones that come while no pull waits are held, and the stream is paused once its
- * high-water mark is held, so backpressure reaches the socket and memory stays flat. With a limit it stops at exactly that many bytes: it pauses the stream,
- * lets go of it and puts the part of the last chunk past the limit back in front of it
- * (`unshift`), so whatever follows the body (the next request on a keep-alive socket) stays
- * there for its next reader.
+ * high-water mark is held, so backpressure reaches the socket and memory stays flat. With a
+ * limit it stops at exactly that many bytes: it pauses the stream, lets go of it and puts the
+ * part of the last chunk past the limit back in front of it (`unshift`), so whatever follows
+ * the body (the next request on a keep-alive socket) stays there for its next reader. Nothing
+ * else may read the stream meanwhile (a `readable` listener would keep it from flowing).
  */
 class ReadableSource implements Source {
   readonly #stream: Readable;
