@@ -17,6 +17,30 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Three digits and a space (PEP 3333, "The start_response() Callable"). */
 const STATUS = /^[0-9]{3} /;
 
+/** What a header name is: a token that is not hop-by-hop, `Content-Length`, or neither. */
+const PLAIN = 0;
+const LENGTH = 1;
+const NOT_TOKEN = 2;
+const HOP_BY_HOP = 3;
+
+/**
+ * The names found to be tokens and not hop-by-hop, each with its kind: an application sends
+ * the same few names with every response, so each is checked once. Bounded, so names made
+ * per response cannot grow it without limit (those are checked every time).
+ */
+const checkedNames = new Map<string, number>();
+const CHECKED_NAMES_LIMIT = 512;
+
+function nameKind(name: string): number {
+  const known = checkedNames.get(name);
+  if (known !== undefined) return known;
+  if (!TOKEN.test(name)) return NOT_TOKEN;
+  if (isHopByHop(name)) return HOP_BY_HOP;
+  const kind = name.length === 14 && name.toLowerCase() === 'content-length' ? LENGTH : PLAIN;
+  if (checkedNames.size < CHECKED_NAMES_LIMIT) checkedNames.set(name, kind);
+  return kind;
+}
+
 function describe(value: unknown): string {
   return inspect(value, { depth: 1, breakLength: Infinity });
 }
@@ -80,22 +104,22 @@ export function checkHeaders(headers: unknown): Array<[string, string]> {
         `Each header must be a [name, value] pair (got ${describe(pair)})`,
       );
     }
-    const [rawName, rawValue] = pair as [unknown, unknown];
-    const name = checkString(rawName, 'Header name');
-    const value = checkString(rawValue, 'Header value');
-    if (!TOKEN.test(name) || UNSAFE.test(value)) {
+    const name = checkString((pair as unknown[])[0], 'Header name');
+    const value = checkString((pair as unknown[])[1], 'Header value');
+    const kind = nameKind(name);
+    if (kind === NOT_TOKEN || UNSAFE.test(value)) {
       throw new WSGIAssertionError(
         'ERR_WSGI_INVALID_HEADER',
         `Header names must be tokens and values must not hold control characters (got ${describe([name, value])})`,
       );
     }
-    if (isHopByHop(name)) {
+    if (kind === HOP_BY_HOP) {
       throw new WSGIAssertionError(
         'ERR_WSGI_HOP_BY_HOP_HEADER',
         `Hop-by-hop header, '${name}: ${value}', not allowed`,
       );
     }
-    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+    if (kind === LENGTH) {
       if (length || !DECLARED_LENGTH.test(value)) {
         throw new WSGIAssertionError(
           'ERR_WSGI_INVALID_HEADER',

@@ -145,6 +145,34 @@ describe('startResponse() checks the headers', () => {
     });
   }
 
+  // Names found good are remembered: what comes with them must still be checked every time.
+  it('checks a name the same way each time it comes, good or bad', async () => {
+    for (let pass = 0; pass < 3; pass += 1) {
+      const good = await ready();
+      good.startResponse('200 OK', [
+        ['Content-Length', '3'],
+        ['X-Name', 'v'],
+      ]);
+      expect(good.headers?.get('content-length')).toBe('3');
+      for (const [headers, code] of [
+        [[['Connection', 'close']], 'ERR_WSGI_HOP_BY_HOP_HEADER'],
+        [[['X Name', 'v']], 'ERR_WSGI_INVALID_HEADER'],
+        [[['X-Name', 'a\r\nb']], 'ERR_WSGI_INVALID_HEADER'],
+        [[['Content-Length', 'x']], 'ERR_WSGI_INVALID_HEADER'],
+        [
+          [
+            ['Content-Length', '3'],
+            ['Content-Length', '3'],
+          ],
+          'ERR_WSGI_INVALID_HEADER',
+        ],
+      ] as Array<[Array<[string, string]>, WSGIErrorCode]>) {
+        const handler = await ready();
+        expectCode(() => handler.startResponse('200 OK', headers), code);
+      }
+    }
+  });
+
   it('accepts tabs and latin-1 in values, and every token character in names', async () => {
     const handler = await ready();
     handler.startResponse('200 OK', [
