@@ -10,6 +10,7 @@ import { toInputStream } from '@wsgi/util';
 import type { InputStream } from '@wsgi/util';
 
 import { WSGIServerError } from './_errors.ts';
+import { endSocket } from './_streams.ts';
 
 const EMPTY = new Uint8Array(0);
 const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
@@ -35,6 +36,27 @@ function declaredLength(req: IncomingMessage): number | undefined {
 export function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** The most of a partly read body that is read and dropped to keep its connection open. */
+const DISCARD_LIMIT = 1024 * 1024;
+
+/**
+ * Called once the response is written: a body the application began to read but left
+ * unfinished. `node:http` drains a body nobody read, but not one that was read from, so the
+ * connection would wait for the rest forever and never serve its next request. A declared
+ * rest of up to {@link DISCARD_LIMIT} bytes is read and dropped; a larger or chunked one
+ * closes the connection instead (RFC 9112 §9.6).
+ */
+export function discardRest(req: IncomingMessage): void {
+  if (req.complete || req.destroyed || !req.readableDidRead) return;
+  if ((declaredLength(req) ?? Infinity) > DISCARD_LIMIT) {
+    endSocket(req.socket);
+    return;
+  }
+  // What wsgi.input left listening gets nothing more: the rest only flows out and is dropped.
+  req.removeAllListeners('data');
+  req.resume();
 }
 
 /** `true` when the declared Content-Length is already more than `limit`. */

@@ -4,6 +4,7 @@
  * @module
  */
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 
 /** The error a write to a destroyed stream gets, as Node names it. */
@@ -55,6 +56,12 @@ export function closeAfterFlush(res: ServerResponse): void {
     res.destroy();
     return;
   }
+  endSocket(socket);
+}
+
+/** Ends `socket` once what was written to it is sent; destroys it if that takes too long. */
+export function endSocket(socket: Socket): void {
+  if (socket.destroyed) return;
   const timer = setTimeout(() => socket.destroy(), FLUSH_GRACE_MS);
   timer.unref();
   socket.once('close', () => {

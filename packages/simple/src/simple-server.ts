@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 
 import type { Application } from '@wsgi/util';
 
+import { discardRest } from './_input.ts';
 import { resolveOptions } from './_options.ts';
 import type { ResolvedOptions, ServerOptions } from './_options.ts';
 import { WSGIRequestHandler } from './request-handler.ts';
@@ -48,6 +49,7 @@ export function createRequestListener(server: WSGIServer): RequestListener {
     const Handler = server.handlerClass;
     const done = (): void => {
       if (!res.writableEnded && !res.destroyed) res.destroy();
+      else discardRest(req);
       if (server.closing) server.httpServer.closeIdleConnections();
     };
     try {

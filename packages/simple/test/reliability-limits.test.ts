@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import type { Application } from '@wsgi/util';
 
-import { connect, teardown } from './_http.ts';
+import { connect, exchange, teardown } from './_http.ts';
 import { countingServer, expectRefused, expectServing, MODES, send, statusLines } from './_raw.ts';
 
 afterEach(teardown);
@@ -224,5 +224,48 @@ describe('connections', () => {
     expect(result.bytes.toString('latin1')).toMatch(/Connection: close\r\n\r\nok$/);
     expect(result.closed).toBe(true);
     expect(calls.app).toBe(2);
+  });
+});
+
+describe('a body the application read only part of (RFC 9112 §9.3)', () => {
+  const partReader: Application = async (environ, startResponse) => {
+    const part = await environ['wsgi.input'].read(100);
+    startResponse('200 OK', [['Content-Type', 'text/plain']]);
+    return [Buffer.from(`${environ.PATH_INFO} read ${String(part.length)}`, 'latin1')];
+  };
+
+  // The body looks like requests: none of it may be read as one.
+  const filler = 'GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n';
+  const requests = (size: number): string =>
+    `POST /first HTTP/1.1\r\nHost: x\r\nContent-Length: ${String(size)}\r\n\r\n${filler.repeat(Math.ceil(size / filler.length)).slice(0, size)}GET /next HTTP/1.1\r\nHost: x\r\n\r\n`;
+
+  for (const size of [10_000, 300_000, 1024 * 1024]) {
+    it(`discards the rest of a ${String(size)}-byte body and serves the next request on the connection`, async () => {
+      const { port, calls } = await countingServer({}, partReader);
+      const { responses, closed } = await exchange(port, requests(size), 2);
+      expect(responses.map((r) => r.body.toString('latin1'))).toEqual([
+        '/first read 100',
+        '/next read 0',
+      ]);
+      expect(closed).toBe(false);
+      expect(calls.paths).toEqual(['/first', '/next']);
+    });
+  }
+
+  it('closes the connection after the response rather than read a rest over 1 MiB', async () => {
+    const size = 3 * 1024 * 1024;
+    const { port, calls } = await countingServer({ maxBodySize: 4 * 1024 * 1024 }, partReader);
+    const { responses, closed } = await exchange(port, requests(size), 2);
+    expect(responses.map((r) => r.body.toString('latin1'))).toEqual(['/first read 100']);
+    expect(closed).toBe(true);
+    expect(calls.paths).toEqual(['/first']);
+  });
+
+  it('leaves a body nobody read to node:http, which drains it and keeps the connection', async () => {
+    const { port, calls } = await countingServer({ maxBodySize: 4 * 1024 * 1024 });
+    const { responses, closed } = await exchange(port, requests(3 * 1024 * 1024), 2);
+    expect(responses.map((r) => r.status)).toEqual([200, 200]);
+    expect(closed).toBe(false);
+    expect(calls.paths).toEqual(['/first', '/next']);
   });
 });
