@@ -449,7 +449,11 @@ export abstract class BaseHandler {
     if (this.headersSent) return this.#checkLength();
     headers.setDefault('Content-Length', '0');
     this.#length.start(headers);
-    return andThen(this.#checkLength(), () => andThen(this.sendHeaders(), () => this._flush()));
+    const checked = this.#checkLength();
+    if (isThenable(checked)) {
+      return Promise.resolve(checked).then(() => this.#flushAfter(this.sendHeaders()));
+    }
+    return this.#flushAfter(this.sendHeaders());
   }
 
   #checkLength(): void | Promise<void> {
@@ -527,10 +531,16 @@ export abstract class BaseHandler {
     } finally {
       this.#head = null;
     }
-    return andThen(preamble, () => {
-      const head = parts.join('') + this.#started('sendHeaders()').toString();
-      return writeHead(this, head, data);
-    });
+    if (isThenable(preamble)) {
+      return Promise.resolve(preamble).then(() => this.#writeHead(parts, data));
+    }
+    return this.#writeHead(parts, data);
+  }
+
+  /** The preamble `parts`, the header block and `data` through `_write()` (`writeHead()`). */
+  #writeHead(parts: string[], data: Uint8Array | undefined): void | Promise<void> {
+    const preamble = parts.length === 1 ? (parts[0] as string) : parts.join('');
+    return writeHead(this, preamble + this.#started('sendHeaders()').toString(), data);
   }
 
   /** Whether the body is a `wsgiFileWrapper` (`false` when that is `null`). */
