@@ -96,22 +96,31 @@ function checkedStartResponse(
   exchange: Exchange,
   report: Reporter,
 ): StartResponse {
-  return (...args: unknown[]) => {
-    if (args.length !== 2 && args.length !== 3) {
+  // Named parameters and `arguments.length`, not `...args`: no array per call.
+  return function checkedStartResponse(status: unknown, headers: unknown, excInfo?: unknown) {
+    const count = arguments.length;
+    // Only a misused startResponse needs the whole list, to show it and pass it on as it is.
+    const misused =
+      // eslint-disable-next-line prefer-rest-params -- see above
+      count === 2 || count === 3 ? undefined : (Array.from(arguments) as Parameters<StartResponse>);
+    if (misused !== undefined) {
       report.fail(
         'start-response.arguments',
-        `startResponse takes a status, headers and an optional excInfo: ${show(args)}`,
+        `startResponse takes a status, headers and an optional excInfo: ${show(misused)}`,
       );
     }
-    const [status, headers, excInfo] = args;
     checkHeaders(headers, checkStatus(status, report), report);
     checkExcInfo(excInfo, report);
     exchange.started = true;
+    const line = status as string;
+    const pairs = headers as Array<[string, string]>;
     // Called with the arguments as given, so the server sees excInfo only when it was passed.
     const write =
-      args.length === 2
-        ? startResponse(status as string, headers as Array<[string, string]>)
-        : startResponse(...(args as Parameters<StartResponse>));
+      misused !== undefined
+        ? startResponse(...misused)
+        : count === 2
+          ? startResponse(line, pairs)
+          : startResponse(line, pairs, excInfo);
     return checkedWrite(write, report);
   };
 }
@@ -148,14 +157,14 @@ export function validator(app: Application, options: ValidatorOptions = {}): App
     unclosed: new Unclosed(report),
   };
 
-  return function checkedApp(...args: unknown[]) {
-    if (args.length !== 2 || typeof args[1] !== 'function') {
+  return function checkedApp(environ: Environ, startResponse: StartResponse) {
+    if (arguments.length !== 2 || typeof startResponse !== 'function') {
       report.fail(
         'call.arguments',
-        `an application takes two arguments, environ and a startResponse function; got ${args.length}: ${show(args.map((arg) => typeof arg))}`,
+        // eslint-disable-next-line prefer-rest-params -- the error path only: no array per call
+        `an application takes two arguments, environ and a startResponse function; got ${arguments.length}: ${show(Array.from(arguments, (arg) => typeof arg))}`,
       );
     }
-    const [environ, startResponse] = args as [Environ, StartResponse];
     if (checkEnviron(environ, report)) wrapStreams(environ, report);
     const exchange: Exchange = { started: false };
     const result = app(environ, checkedStartResponse(startResponse, exchange, report));

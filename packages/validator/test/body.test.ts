@@ -30,6 +30,56 @@ describe('a valid body', () => {
     expect(body.length).toBe(1);
   });
 
+  it('hands out a copy of an array body, so an array the application reuses stays as it was', async () => {
+    const shared = [Buffer.from('same')];
+    const app = validator((_environ, startResponse) => {
+      startResponse('200 OK', TEXT);
+      return shared;
+    });
+    for (let request = 0; request < 3; request++) {
+      const body = (await app(makeEnviron(), () => async () => {})) as Uint8Array[] & ResponseBody;
+      expect(body).not.toBe(shared);
+      expect(Object.getPrototypeOf(body)).toBe(Array.prototype);
+      expect(body.map(String)).toEqual(['same']);
+      await body.close?.();
+      expect(() => body[0]).toThrow(/body\.after-close/);
+    }
+    expect(shared).toEqual([Buffer.from('same')]);
+    expect('close' in shared).toBe(false);
+  });
+
+  it('reports every way of reading an array body after close(), in collect mode too', async () => {
+    const items = [Buffer.from('a'), Buffer.from('b')];
+    const { app, findings } = collecting((_environ, startResponse) => {
+      startResponse('200 OK', TEXT);
+      return items;
+    });
+    const body = (await app(makeEnviron(), () => async () => {})) as Uint8Array[] & ResponseBody;
+    // An iterator taken before close(), as a server pumping the body holds one.
+    const early = body.values();
+    expect(early.next().value).toBe(items[0]);
+    expect(findings).toEqual([]);
+    await body.close?.();
+    expect(body).toHaveLength(2);
+    expect(body instanceof Array && Array.isArray(body)).toBe(true);
+    expect(findings).toEqual([]);
+    const reads: unknown[] = [
+      early.next().value,
+      body[0],
+      body[1],
+      ...body,
+      Array.from({ length: body.length }, (_, index) => body[index]),
+    ];
+    // The reads still give the items, so a collecting run goes on unchanged.
+    expect(reads).toEqual([items[1], items[0], items[1], ...items, items]);
+    // One each, and one more for the spread's Symbol.iterator.
+    expect(findings.map((f) => f.code)).toEqual(Array<string>(8).fill('body.after-close'));
+    // Reading past the end, or anything but an item or the iterator, is no read of the body.
+    expect(body[2]).toBeUndefined();
+    expect(typeof body.slice).toBe('function');
+    expect(findings).toHaveLength(8);
+  });
+
   it("forwards close() once to an array body's own close()", async () => {
     const close = vi.fn(() => Promise.resolve());
     const items = Object.assign([Buffer.from('x')], { close });
