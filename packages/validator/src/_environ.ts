@@ -4,6 +4,8 @@
  * @see PEP 3333, "environ Variables"
  * @module
  */
+import type { ErrorStream, InputStream } from '@wsgi/util';
+
 import type { Reporter } from './_report.ts';
 import { show } from './_report.ts';
 
@@ -40,6 +42,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/** The first of `names` that `value` lacks as a method ('an object' when it is none). */
 function hasMethods(value: unknown, names: readonly (string | symbol)[]): string | undefined {
   if (typeof value !== 'object' || value === null) return 'an object';
   const record = value as Record<string | symbol, unknown>;
@@ -47,6 +50,29 @@ function hasMethods(value: unknown, names: readonly (string | symbol)[]): string
     if (typeof record[name] !== 'function') return String(name);
   }
   return undefined;
+}
+
+/** Whether `input` has every method of {@link INPUT_METHODS}: one lookup site per name. */
+function isInputStream(input: unknown): boolean {
+  if (typeof input !== 'object' || input === null) return false;
+  const stream = input as Partial<InputStream>;
+  return (
+    typeof stream.read === 'function' &&
+    typeof stream.readline === 'function' &&
+    typeof stream.readlines === 'function' &&
+    typeof stream[Symbol.asyncIterator] === 'function'
+  );
+}
+
+/** Whether `errors` has every method of {@link ERRORS_METHODS}: one lookup site per name. */
+function isErrorStream(errors: unknown): boolean {
+  if (typeof errors !== 'object' || errors === null) return false;
+  const stream = errors as Partial<ErrorStream>;
+  return (
+    typeof stream.write === 'function' &&
+    typeof stream.writelines === 'function' &&
+    typeof stream.flush === 'function'
+  );
 }
 
 /**
@@ -65,16 +91,32 @@ export function checkEnviron(
     report.fail('environ.type', `the environ must be a plain object, not ${kind}`);
     return typeof environ === 'object' && environ !== null;
   }
-  for (const key of REQUIRED_KEYS) {
-    if (!(key in environ))
-      report.fail('environ.missing-key', `the environ lacks the key ${show(key)}`);
+  // One `in` per key, each at its own site (a loop over the names would be a megamorphic
+  // lookup per name); the loop only runs to report what is missing.
+  if (!(
+    'REQUEST_METHOD' in environ &&
+    'SERVER_NAME' in environ &&
+    'SERVER_PORT' in environ &&
+    'wsgi.version' in environ &&
+    'wsgi.input' in environ &&
+    'wsgi.errors' in environ &&
+    'wsgi.multithread' in environ &&
+    'wsgi.multiprocess' in environ &&
+    'wsgi.run_once' in environ
+  )) {
+    for (const key of REQUIRED_KEYS) {
+      if (!(key in environ))
+        report.fail('environ.missing-key', `the environ lacks the key ${show(key)}`);
+    }
   }
-  for (const key of ['HTTP_CONTENT_TYPE', 'HTTP_CONTENT_LENGTH']) {
-    if (key in environ) {
-      report.fail(
-        'environ.http-content-header',
-        `the environ must not have ${key} (use ${key.slice(5)}): ${show(environ[key])}`,
-      );
+  if ('HTTP_CONTENT_TYPE' in environ || 'HTTP_CONTENT_LENGTH' in environ) {
+    for (const key of ['HTTP_CONTENT_TYPE', 'HTTP_CONTENT_LENGTH']) {
+      if (key in environ) {
+        report.fail(
+          'environ.http-content-header',
+          `the environ must not have ${key} (use ${key.slice(5)}): ${show(environ[key])}`,
+        );
+      }
     }
   }
   if (!('QUERY_STRING' in environ)) {
@@ -83,21 +125,43 @@ export function checkEnviron(
       'QUERY_STRING is not in the environ; parsers of the query are likely to misbehave',
     );
   }
-  // Keys without a dot are CGI variables, which PEP 3333 requires to be native strings. Keys
-  // with one are extensions: their values are not read, so a lazy getter stays lazy.
-  // Object.keys() beats for…in on the large dictionary-mode objects an environ usually is.
+  checkCgiValues(environ, report);
+  checkWsgiKeys(environ, report);
+  checkPaths(environ, report);
+  return true;
+}
+
+/** The keys of the environ checked last, and which of them name CGI variables (no dot). */
+let lastKeys: readonly string[] = [];
+let lastCgi: readonly boolean[] = [];
+
+/**
+ * Keys without a dot are CGI variables, which PEP 3333 requires to be native strings. Keys
+ * with one are extensions: their values are not read, so a lazy getter stays lazy.
+ *
+ * A server builds every environ the same way, so the keys come in the same order request
+ * after request: while they match the last environ's, one by one, whether a key has a dot is
+ * taken from then instead of searched for again. Object.keys() beats for…in on the large
+ * dictionary-mode objects an environ often is.
+ */
+function checkCgiValues(environ: Record<string, unknown>, report: Reporter): void {
   const keys = Object.keys(environ);
+  let cgiKeys = lastCgi;
+  let same = keys.length === lastKeys.length;
+  for (let index = 0; same && index < keys.length; index++) same = keys[index] === lastKeys[index];
+  if (!same) {
+    cgiKeys = keys.map((key) => !key.includes('.'));
+    lastKeys = keys;
+    lastCgi = cgiKeys;
+  }
   for (let index = 0; index < keys.length; index++) {
+    if (cgiKeys[index] !== true) continue;
     const key = keys[index] as string;
-    if (key.includes('.')) continue;
     const value = environ[key];
     if (typeof value !== 'string') {
       report.fail('environ.not-string', `the CGI variable ${key} is not a string: ${show(value)}`);
     }
   }
-  checkWsgiKeys(environ, report);
-  checkPaths(environ, report);
-  return true;
 }
 
 function checkWsgiKeys(environ: Record<string, unknown>, report: Reporter): void {
@@ -115,14 +179,14 @@ function checkWsgiKeys(environ: Record<string, unknown>, report: Reporter): void
     report.fail('environ.url-scheme', `wsgi.url_scheme must be 'http' or 'https': ${show(scheme)}`);
   }
   const input = environ['wsgi.input'];
-  const lackedInput = hasMethods(input, INPUT_METHODS);
-  if (lackedInput !== undefined) {
-    report.fail('environ.input', `wsgi.input lacks ${lackedInput}: ${show(input)}`);
+  if (!isInputStream(input)) {
+    const lacked = hasMethods(input, INPUT_METHODS);
+    report.fail('environ.input', `wsgi.input lacks ${String(lacked)}: ${show(input)}`);
   }
   const errors = environ['wsgi.errors'];
-  const lackedErrors = hasMethods(errors, ERRORS_METHODS);
-  if (lackedErrors !== undefined) {
-    report.fail('environ.errors', `wsgi.errors lacks ${lackedErrors}: ${show(errors)}`);
+  if (!isErrorStream(errors)) {
+    const lacked = hasMethods(errors, ERRORS_METHODS);
+    report.fail('environ.errors', `wsgi.errors lacks ${String(lacked)}: ${show(errors)}`);
   }
   const method = environ['REQUEST_METHOD'];
   if (typeof method === 'string' && !KNOWN_METHODS.has(method)) {
