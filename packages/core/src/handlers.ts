@@ -551,7 +551,10 @@ export abstract class BaseHandler {
 
   /** `false` for an HTTP/0.9 request (`SERVER_PROTOCOL`), which gets no status line or headers. */
   clientIsModern(): boolean {
-    return (this.environ?.SERVER_PROTOCOL ?? '').toUpperCase() !== 'HTTP/0.9';
+    const protocol = this.environ?.SERVER_PROTOCOL ?? '';
+    // The usual answers first, without a new upper-cased string.
+    if (protocol === 'HTTP/1.1' || protocol === 'HTTP/1.0') return true;
+    return protocol.toUpperCase() !== 'HTTP/0.9';
   }
 
   /**
