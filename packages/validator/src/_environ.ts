@@ -146,9 +146,10 @@ let lastCgi: readonly boolean[] = [];
  */
 function checkCgiValues(environ: Record<string, unknown>, report: Reporter): void {
   const keys = Object.keys(environ);
+  const known = lastKeys;
   let cgiKeys = lastCgi;
-  let same = keys.length === lastKeys.length;
-  for (let index = 0; same && index < keys.length; index++) same = keys[index] === lastKeys[index];
+  let same = keys.length === known.length;
+  for (let index = 0; same && index < keys.length; index++) same = keys[index] === known[index];
   if (!same) {
     cgiKeys = keys.map((key) => !key.includes('.'));
     lastKeys = keys;
