@@ -228,7 +228,8 @@ function wrapArray(body: unknown[], exchange: Exchange, context: BodyContext): R
   }
   if (length > 0 && !exchange.started) beforeStart(report);
   const state = new ArrayBody(body, copy, context);
-  (copy as unknown[] & Closable).close = () => state.close();
+  const close = (): void | Promise<void> => state.close();
+  (copy as unknown[] & Closable).close = close;
   context.unclosed.track(copy, state);
   return copy as ResponseBody;
 }
