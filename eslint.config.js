@@ -14,6 +14,8 @@ export default tseslint.config(
       'docs/**',
       '**/*.cgi',
       'test/fixtures/**',
+      // Written by the bench's CGI scenario (packages/cgi's bundling recipe).
+      'bench/cgi/wsgi.bundle.mjs',
     ],
   },
   js.configs.recommended,
