@@ -80,6 +80,41 @@ describe('a valid body', () => {
     expect(findings).toHaveLength(8);
   });
 
+  it('reports reads through array methods after close() and still gives the items', async () => {
+    const items = [Buffer.from('a'), Buffer.from('b')];
+    const reads: Array<[string, (body: Uint8Array[]) => unknown, unknown]> = [
+      [
+        'forEach',
+        (body) => {
+          const seen: unknown[] = [];
+          body.forEach((item) => seen.push(item));
+          return seen;
+        },
+        items,
+      ],
+      ['slice', (body) => body.slice(), items],
+      ['map', (body) => body.map((item) => item), items],
+      ['indexOf', (body) => body.indexOf(items[1] as Buffer), 1],
+      ['concat', (body) => ([] as Uint8Array[]).concat(body), items],
+    ];
+    for (const [name, read, expected] of reads) {
+      const { app, findings } = collecting((_environ, startResponse) => {
+        startResponse('200 OK', TEXT);
+        return items;
+      });
+      const body = (await app(makeEnviron(), () => async () => {})) as Uint8Array[] & ResponseBody;
+      // Before close(): the items are the only enumerable keys, as on the application's array.
+      expect(Object.keys(body)).toEqual(['0', '1']);
+      await body.close?.();
+      expect(0 in body, name).toBe(true);
+      expect(read(body), name).toEqual(expected);
+      expect(
+        findings.map((f) => f.code),
+        name,
+      ).toEqual(['body.after-close', 'body.after-close']);
+    }
+  });
+
   it("forwards close() once to an array body's own close()", async () => {
     const close = vi.fn(() => Promise.resolve());
     const items = Object.assign([Buffer.from('x')], { close });
