@@ -138,8 +138,50 @@ class DualBody extends SyncBody implements AsyncIterable<Uint8Array> {
   }
 }
 
-/** The array iterator every array inherits; a closed body's `Symbol.iterator` getter gives it. */
-const ARRAY_ITERATOR = Array.prototype[Symbol.iterator];
+const NO_ITEMS: readonly unknown[] = Object.freeze([]);
+
+/** On a closed array body: its {@link ArrayBody}. */
+const CLOSED = Symbol('closed array body');
+
+type ClosedArray = unknown[] & { [CLOSED]?: ArrayBody };
+
+/** Whether `key` is the canonical name of an index below `length`, e.g. `'0'` but not `'00'`. */
+function isIndex(key: string, length: number): boolean {
+  const index = Number(key);
+  return Number.isInteger(index) && index >= 0 && index < length && String(index) === key;
+}
+
+/** The largest array index (ECMA-262 §6.1.7). */
+const MAX_INDEX = 2 ** 32 - 2;
+
+/**
+ * The prototype of a closed array body. Closing empties the array but keeps its length, so
+ * every read of an item, and of `Symbol.iterator`, falls through to this proxy: it reports
+ * reading after `close()` and gives what the read would have given. An open array body keeps
+ * `Array.prototype`, and a server's reads of it are plain array reads.
+ *
+ * Array methods (`forEach`, `map`, `slice`, `indexOf`…) and `in` ask whether an index exists
+ * before reading it, and the emptied array has none: `has` says yes to every index, so they go
+ * on to read it (and are reported). A `has` trap is not told which array asks, so after
+ * `close()` `i in body` is true past the end too (reading there gives `undefined`).
+ */
+const CLOSED_ARRAY_PROTOTYPE = new Proxy(Object.create(Array.prototype) as object, {
+  has(target, key): boolean {
+    return (typeof key === 'string' && isIndex(key, MAX_INDEX + 1)) || Reflect.has(target, key);
+  },
+  get(target, key, receiver): unknown {
+    if (key === CLOSED) return undefined;
+    const body = (receiver as ClosedArray)[CLOSED];
+    if (body !== undefined) {
+      if (key === Symbol.iterator) afterClose(body.context.report);
+      else if (typeof key === 'string' && isIndex(key, body.items.length)) {
+        afterClose(body.context.report);
+        return body.items[Number(key)];
+      }
+    }
+    return Reflect.get(target, key, receiver) as unknown;
+  },
+});
 
 /**
  * An array body's state. The server gets a copy of the application's array with a `close()`
@@ -150,8 +192,10 @@ const ARRAY_ITERATOR = Array.prototype[Symbol.iterator];
 class ArrayBody implements Tracked {
   closed = false;
   registered = false;
+  /** The items, once moved out of the copy by `close()`. */
+  items: readonly unknown[] = NO_ITEMS;
   readonly original: unknown[];
-  readonly copy: unknown[];
+  readonly copy: ClosedArray;
   readonly context: BodyContext;
 
   constructor(original: unknown[], copy: unknown[], context: BodyContext) {
@@ -160,34 +204,22 @@ class ArrayBody implements Tracked {
     this.context = context;
   }
 
-  /**
-   * Marks the body closed and turns each item, and `Symbol.iterator`, into a getter that
-   * reports reading after `close()` and gives what the read would have given; then closes
-   * `original`. Every kind of read sees them: `body[i]`, `i in body`, `forEach`, `slice`…
-   */
+  /** Marks the body closed, hides its items behind the reporting prototype, closes `original`. */
   close(): void | Promise<void> {
     if (!this.closed) {
       this.context.unclosed.closed(this);
       const copy = this.copy;
-      const report = this.context.report;
-      for (let index = 0; index < copy.length; index++) {
-        const item = copy[index];
-        Object.defineProperty(copy, index, {
-          get(): unknown {
-            afterClose(report);
-            return item;
-          },
-          enumerable: true,
-          configurable: true,
-        });
+      const length = copy.length;
+      // The items move out; the copy keeps its length, all holes, whose reads reach the
+      // prototype. (Deleting each item beats `length = 0` then `length = n` by ~0.1 µs.)
+      const items = new Array<unknown>(length);
+      for (let index = 0; index < length; index++) {
+        items[index] = copy[index];
+        Reflect.deleteProperty(copy, index);
       }
-      Object.defineProperty(copy, Symbol.iterator, {
-        get(): () => ArrayIterator<unknown> {
-          afterClose(report);
-          return ARRAY_ITERATOR;
-        },
-        configurable: true,
-      });
+      this.items = items;
+      copy[CLOSED] = this;
+      Object.setPrototypeOf(copy, CLOSED_ARRAY_PROTOTYPE);
     }
     return (this.original as Closable).close?.() as void | Promise<void>;
   }
@@ -208,12 +240,7 @@ function wrapArray(body: unknown[], exchange: Exchange, context: BodyContext): R
   if (length > 0 && !exchange.started) beforeStart(report);
   const state = new ArrayBody(body, copy, context);
   const close = (): void | Promise<void> => state.close();
-  // Not enumerable: Object.keys() and for…in see the items only, as on the application's array.
-  Object.defineProperty(copy, 'close', {
-    value: close,
-    writable: true,
-    configurable: true,
-  });
+  (copy as unknown[] & Closable).close = close;
   context.unclosed.track(copy, state);
   return copy as ResponseBody;
 }
