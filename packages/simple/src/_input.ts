@@ -10,7 +10,7 @@ import { toInputStream } from '@wsgi/util';
 import type { InputStream } from '@wsgi/util';
 
 import { WSGIServerError } from './_errors.ts';
-import { endSocket } from './_streams.ts';
+import { lingeringClose } from './_streams.ts';
 
 const EMPTY = new Uint8Array(0);
 const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
@@ -43,20 +43,22 @@ const DISCARD_LIMIT = 1024 * 1024;
 
 /**
  * Called once the response is written: a body the application began to read but left
- * unfinished. `node:http` drains a body nobody read, but not one that was read from, so the
- * connection would wait for the rest forever and never serve its next request. A declared
- * rest of up to {@link DISCARD_LIMIT} bytes is read and dropped; a larger or chunked one
- * closes the connection instead (RFC 9112 §9.6).
+ * unfinished. `node:http` drains a body nobody touched, but not one whose reading began (even
+ * if no byte had arrived yet), so the connection would wait for the rest forever and never serve
+ * its next request. The rest is read and dropped: up to {@link DISCARD_LIMIT} declared bytes,
+ * and the connection then serves its next request; beyond that, or for a chunked body, the
+ * connection closes with a lingering close (RFC 9112 §9.6), dropping what the client still
+ * sends meanwhile.
  */
 export function discardRest(req: IncomingMessage): void {
-  if (req.complete || req.destroyed || !req.readableDidRead) return;
-  if ((declaredLength(req) ?? Infinity) > DISCARD_LIMIT) {
-    endSocket(req.socket);
+  // readableFlowing stays null until something reads, listens or pauses.
+  if (req.complete || req.destroyed || (req.readableFlowing === null && !req.readableDidRead)) {
     return;
   }
   // What wsgi.input left listening gets nothing more: the rest only flows out and is dropped.
   req.removeAllListeners('data');
   req.resume();
+  if ((declaredLength(req) ?? Infinity) > DISCARD_LIMIT) lingeringClose(req.socket);
 }
 
 /** `true` when the declared Content-Length is already more than `limit`. */

@@ -56,16 +56,32 @@ export function closeAfterFlush(res: ServerResponse): void {
     res.destroy();
     return;
   }
-  endSocket(socket);
-}
-
-/** Ends `socket` once what was written to it is sent; destroys it if that takes too long. */
-export function endSocket(socket: Socket): void {
-  if (socket.destroyed) return;
   const timer = setTimeout(() => socket.destroy(), FLUSH_GRACE_MS);
   timer.unref();
   socket.once('close', () => {
     clearTimeout(timer);
   });
   socket.end(() => socket.destroy());
+}
+
+/** How long a lingering close keeps dropping what the client still sends. */
+const LINGER_MS = 5_000;
+
+/**
+ * Closes a connection whose client is still sending (the rest of a request body nobody will
+ * read), the way Apache's lingering close does: our side ends once the response is out, and
+ * the socket is destroyed only when the client closes too, or {@link LINGER_MS} after our end
+ * was sent. Destroying it at once, with the client's bytes unread, would make the kernel answer
+ * with a reset that throws away the response's unsent tail. The caller keeps the socket read
+ * (and the bytes dropped) meanwhile.
+ */
+export function lingeringClose(socket: Socket): void {
+  if (socket.destroyed) return;
+  socket.end(() => {
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('close', () => {
+      clearTimeout(timer);
+    });
+  });
 }

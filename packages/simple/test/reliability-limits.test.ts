@@ -6,7 +6,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import type { Application } from '@wsgi/util';
 
-import { connect, exchange, teardown } from './_http.ts';
+import {
+  closesWithin,
+  connect,
+  exchange,
+  parseResponses,
+  readUntil,
+  sleep,
+  teardown,
+} from './_http.ts';
 import { countingServer, expectRefused, expectServing, MODES, send, statusLines } from './_raw.ts';
 
 afterEach(teardown);
@@ -260,6 +268,68 @@ describe('a body the application read only part of (RFC 9112 §9.3)', () => {
     expect(closed).toBe(true);
     expect(calls.paths).toEqual(['/first']);
   });
+
+  it('discards the rest when the application gave up on a read before any byte came', async () => {
+    // The application starts a read, stops waiting after 50 ms and answers; the body comes later.
+    const impatient: Application = async (environ, startResponse) => {
+      const read = environ['wsgi.input'].read(10).then(
+        () => 'read',
+        () => 'failed',
+      );
+      const outcome = await Promise.race([read, sleep(50).then(() => 'gave up')]);
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [Buffer.from(`${environ.PATH_INFO} ${outcome}`, 'latin1')];
+    };
+    const { port, calls } = await countingServer({}, impatient);
+    const socket = await connect(port);
+    const size = 300_000;
+    socket.write(`POST /first HTTP/1.1\r\nHost: x\r\nContent-Length: ${String(size)}\r\n\r\n`);
+    await sleep(200);
+    socket.write(Buffer.alloc(size, 0x61));
+    socket.write('GET /next HTTP/1.1\r\nHost: x\r\n\r\n');
+    const { bytes: received } = await readUntil(socket, (b) => {
+      const parsed = parseResponses(b);
+      return !parsed.partial && parsed.responses.length >= 2;
+    });
+    const { responses } = parseResponses(received);
+    expect(responses.map((r) => r.body.toString('latin1'))).toEqual([
+      '/first gave up',
+      '/next read',
+    ]);
+    expect(calls.paths).toEqual(['/first', '/next']);
+  });
+
+  it('closes after a long rest without cutting off a large response to a slow reader', async () => {
+    // The client reads ~8 MB/s while it still has most of its 2 MiB upload to send: the close
+    // must wait for it (a reset would throw away the response's unsent tail).
+    const size = 6_000_000;
+    const bigAnswer: Application = async (environ, startResponse) => {
+      await environ['wsgi.input'].read(100);
+      startResponse('200 OK', [['Content-Length', String(size)]]);
+      return Array.from({ length: size / 1_000_000 }, () => Buffer.alloc(1_000_000, 0x7a));
+    };
+    const { port } = await countingServer({ maxBodySize: 4 * 1024 * 1024 }, bigAnswer);
+    const socket = await connect(port);
+    let failure = '';
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      failure = error.code ?? error.message;
+    });
+    const upload = Buffer.alloc(2 * 1024 * 1024, 0x61);
+    socket.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${String(upload.length)}\r\n\r\n`);
+    socket.write(upload);
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      socket.pause();
+      setTimeout(() => socket.resume(), chunk.length / 8000);
+    });
+    const closed = await closesWithin(socket, 10_000);
+    expect(failure).toBe('');
+    expect(closed).toBe(true);
+    expect(received).toBeGreaterThan(size);
+    const text = `HTTP/1.1 200 OK\r\n`;
+    expect(received).toBeLessThan(size + text.length + 300);
+  }, 20_000);
 
   it('leaves a body nobody read to node:http, which drains it and keeps the connection', async () => {
     const { port, calls } = await countingServer({ maxBodySize: 4 * 1024 * 1024 });
