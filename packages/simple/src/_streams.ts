@@ -46,6 +46,15 @@ export function drained(stream: Writable): Promise<void> {
 /** How long a closing connection may take to flush before it is destroyed. */
 const FLUSH_GRACE_MS = 10_000;
 
+/** Destroys `socket` after `ms` unless it closes first; the timer never keeps the process up. */
+function destroyAfter(socket: Socket, ms: number): void {
+  const timer = setTimeout(() => socket.destroy(), ms);
+  timer.unref();
+  socket.once('close', () => {
+    clearTimeout(timer);
+  });
+}
+
 /**
  * Sends what `res` has written, then closes its connection: for a response whose framing can
  * no longer be kept, the end of the connection is the only honest end of the message.
@@ -56,11 +65,7 @@ export function closeAfterFlush(res: ServerResponse): void {
     res.destroy();
     return;
   }
-  const timer = setTimeout(() => socket.destroy(), FLUSH_GRACE_MS);
-  timer.unref();
-  socket.once('close', () => {
-    clearTimeout(timer);
-  });
+  destroyAfter(socket, FLUSH_GRACE_MS);
   socket.end(() => socket.destroy());
 }
 
@@ -78,10 +83,6 @@ const LINGER_MS = 5_000;
 export function lingeringClose(socket: Socket): void {
   if (socket.destroyed) return;
   socket.end(() => {
-    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-    timer.unref();
-    socket.once('close', () => {
-      clearTimeout(timer);
-    });
+    destroyAfter(socket, LINGER_MS);
   });
 }
