@@ -29,6 +29,10 @@ export const PYTHON = '/root/.pyenv/versions/3.11.7/bin/python3';
 const HELLO = 'Hello, World!';
 
 const BUNDLED_CGI = '@wsgi/cgi, the same script bundled into one file (reference)';
+/** packages/cgi's README form: a CommonJS script that require()s the ES module packages. */
+const COMMONJS_CGI = '@wsgi/cgi, the same script as CommonJS (require)';
+/** A WSGI-shaped environ and the Server header on plain node:http: the floor for any WSGI server. */
+const FLOOR = 'reference: node:http + an environ + Server (no WSGI stack)';
 
 /**
  * The deployment recipe of packages/cgi's README: rolldown bundles bench/cgi/wsgi.mjs and the
@@ -165,6 +169,7 @@ export const scenarios = [
         { name: '@wsgi/simple', start: nodeServer('wsgi-hello'), check: helloCheck },
         { name: 'fastify', start: nodeServer('fastify-hello'), check: helloCheck },
         { name: 'hono', start: nodeServer('hono-hello'), check: helloCheck },
+        { name: FLOOR, start: nodeServer('raw-environ'), check: helloCheck },
       ];
       if (python)
         variants.push({ name: 'CPython wsgiref', start: pythonServer('hello'), check: helloCheck });
@@ -343,7 +348,7 @@ export const scenarios = [
       mkdirSync(tmpDir, { recursive: true });
       const port = await freePort();
       const conf = join(tmpDir, 'lighttpd.conf');
-      const assign = [`".mjs" => "${process.execPath}"`];
+      const assign = [`".mjs" => "${process.execPath}"`, `".cjs" => "${process.execPath}"`];
       if (python) assign.push(`".py" => "${PYTHON}"`);
       writeFileSync(
         conf,
@@ -368,6 +373,7 @@ export const scenarios = [
         let variants = [
           { name: 'bare node script', path: '/bare.mjs' },
           { name: '@wsgi/cgi CGIHandler', path: '/wsgi.mjs' },
+          { name: COMMONJS_CGI, path: '/wsgi.cjs' },
           { name: BUNDLED_CGI, path: '/wsgi.bundle.mjs' },
         ];
         if (python) variants.push({ name: 'CPython wsgiref CGIHandler', path: '/wsgiref_cgi.py' });

@@ -93,10 +93,69 @@ function rawFileReuse(block) {
   });
 }
 
+/** A plain environ for `raw-environ`: one store per key, header names mapped through `keys`. */
+function environFloor(req, keys) {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const socket = req.socket;
+  const environ = {};
+  environ['SERVER_NAME'] = 'localhost';
+  environ['GATEWAY_INTERFACE'] = 'CGI/1.1';
+  environ['SERVER_PORT'] = String(socket.localPort);
+  environ['REMOTE_HOST'] = '';
+  environ['SCRIPT_NAME'] = '';
+  environ['SERVER_PROTOCOL'] = `HTTP/${req.httpVersion}`;
+  environ['REQUEST_METHOD'] = req.method ?? '';
+  environ['PATH_INFO'] = q === -1 ? url : url.slice(0, q);
+  environ['QUERY_STRING'] = q === -1 ? '' : url.slice(q + 1);
+  environ['REMOTE_ADDR'] = socket.remoteAddress;
+  environ['REMOTE_PORT'] = String(socket.remotePort);
+  environ['CONTENT_TYPE'] = req.headers['content-type'] ?? 'text/plain';
+  environ['CONTENT_LENGTH'] = req.headers['content-length'] ?? '';
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    let key = keys.get(raw[i]);
+    if (key === undefined) {
+      key = `HTTP_${raw[i].toUpperCase().replaceAll('-', '_')}`;
+      if (keys.size < 1024) keys.set(raw[i], key);
+    }
+    environ[key] = raw[i + 1];
+  }
+  environ['wsgi.input'] = req;
+  environ['wsgi.errors'] = process.stderr;
+  environ['wsgi.version'] = [1, 0];
+  environ['wsgi.run_once'] = false;
+  environ['wsgi.url_scheme'] = 'http';
+  environ['wsgi.multithread'] = true;
+  environ['wsgi.multiprocess'] = false;
+  environ['wsgi.file_wrapper'] = null;
+  return environ;
+}
+
 const kinds = {
   'raw-hello': () => {
     listenRaw((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': HELLO.length });
+      res.end(HELLO);
+    });
+  },
+  // Reference: the least any WSGI server on node:http does per request, with no WSGI stack:
+  // build an environ of CGI variables, HTTP_* headers and wsgi.* keys, and answer with the
+  // Server header a WSGI server sends (PEP 3333 and wsgiref); the application is not called.
+  'raw-environ': () => {
+    const server = `WSGIServer/0.2 Node/${process.versions.node}`;
+    const keys = new Map();
+    listenRaw((req, res) => {
+      const environ = environFloor(req, keys);
+      if (environ['REQUEST_METHOD'] === '') throw new Error('no method');
+      res.writeHead(200, 'OK', [
+        'Content-Type',
+        'text/plain',
+        'Content-Length',
+        String(HELLO.length),
+        'Server',
+        server,
+      ]);
       res.end(HELLO);
     });
   },
