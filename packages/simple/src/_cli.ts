@@ -188,5 +188,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     fail(message, status);
+    // The module may hold the event loop open (its own timer, pool or server): end anyway.
+    process.exit();
   }
 }

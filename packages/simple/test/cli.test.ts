@@ -132,7 +132,8 @@ describe('wsgi-serve', () => {
   it('exits 1 with one line when the port is taken', { timeout: 30_000 }, async () => {
     const first = run(['--port', '0', '--quiet']);
     const port = await listening(first);
-    for (const extra of [[], ['--workers', '2']]) {
+    // The last module holds the event loop open itself: the command must still end.
+    for (const extra of [[], ['--workers', '2'], ['keeps-loop-alive.mjs']]) {
       const second = run(['--port', String(port), ...extra]);
       expect(await second.exited).toBe(1);
       expect(second.stderr()).toMatch(/^wsgi-serve: .*EADDRINUSE.*\n$/);
