@@ -57,7 +57,7 @@ describe('the packed packages', () => {
     expect(rootManifest.repository.url).toMatch(/^git\+https:\/\/.+\.git$/);
   });
 
-  it('ship only dist, README and LICENSE, with workspace ranges resolved', async () => {
+  it('ship only dist, src, README and LICENSE, with workspace ranges resolved', async () => {
     for (const name of packages) {
       const dir = join(consumer, 'node_modules', '@wsgi', name);
       const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as {
@@ -70,8 +70,27 @@ describe('the packed packages', () => {
       // One repository for all, each package pointing at its own folder in it.
       expect(manifest.repository).toEqual({ ...rootRepository, directory: `packages/${name}` });
       const entries = (await readdir(dir)).sort();
-      expect(entries).toEqual(['LICENSE', 'README.md', 'dist', 'package.json']);
+      expect(entries).toEqual(['LICENSE', 'README.md', 'dist', 'package.json', 'src']);
     }
+  });
+
+  it('ship the sources their source maps name (stack traces, go to definition)', async () => {
+    let checked = 0;
+    for (const name of packages) {
+      const dist = join(consumer, 'node_modules', '@wsgi', name, 'dist');
+      const maps = (await readdir(dist)).filter((file) => file.endsWith('.map'));
+      expect(maps.length).toBeGreaterThan(0);
+      for (const map of maps) {
+        const { sourceRoot = '', sources } = JSON.parse(
+          await readFile(join(dist, map), 'utf8'),
+        ) as { sourceRoot?: string; sources: string[] };
+        for (const source of sources) {
+          await expect(readFile(join(dist, sourceRoot, source), 'utf8')).resolves.toMatch(/\S/);
+          checked += 1;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
   });
 
   it('serve a hello application through makeServer, CGIHandler, BaseHandler and toFetchHandler from plain ESM', async () => {
