@@ -6,6 +6,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 
+import { hasBody } from './_input.ts';
+
 /** A refusal: the status code and reason phrase the client gets. */
 export type Refusal = readonly [code: number, reason: string];
 
@@ -45,9 +47,11 @@ function hostLine(raw: readonly string[]): string | undefined | typeof TWO_HOSTS
  * - RFC 9112 §6.1: a Transfer-Encoding in an HTTP/1.0 request is faulty framing, and in a
  *   request chunked must be the final coding, applied once; anything else gets 400 before the
  *   body is read, instead of failing halfway through it.
+ * - RFC 9110 §9.3.6: a `CONNECT` request has no content; one that declares some gets 400.
  */
 export function refusal(req: IncomingMessage): Refusal | undefined {
   if (req.httpVersionMajor !== 1) return BAD_VERSION;
+  if (req.method === 'CONNECT' && hasBody(req)) return BAD_REQUEST;
   const host = hostLine(req.rawHeaders);
   if (host === TWO_HOSTS) return BAD_REQUEST;
   if (host === undefined ? req.httpVersionMinor >= 1 : !HOST.test(host)) return BAD_REQUEST;

@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 
 import type { Application } from '@wsgi/util';
 
+import { answerConnect } from './_connect.ts';
 import { discardRest } from './_input.ts';
 import { resolveOptions } from './_options.ts';
 import type { ResolvedOptions, ServerOptions } from './_options.ts';
@@ -156,6 +157,10 @@ export class WSGIServer {
     server.on('request', listener);
     // Answered with 100 Continue only when the application reads wsgi.input.
     server.on('checkContinue', listener);
+    // The bytes that came after a CONNECT head (its `head` argument) would be a tunnel's: dropped.
+    server.on('connect', (req: IncomingMessage, socket: Socket) => {
+      answerConnect(req, socket, listener, resolved.timeout);
+    });
     this.httpServer = server;
   }
 

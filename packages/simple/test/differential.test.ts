@@ -114,6 +114,13 @@ describe('the environ against Python wsgiref.simple_server (differential)', () =
     },
   );
 
+  it.runIf(hasPython)('matches for CONNECT, which both hand to the application', async () => {
+    const [ours, theirs] = await both('CONNECT example.com:443 HTTP/1.1\r\n\r\n');
+    expect(comparable(ours)).toEqual(comparable(theirs));
+    expect(ours['REQUEST_METHOD']).toBe('CONNECT');
+    expect(ours['PATH_INFO']).toBe('example.com:443');
+  });
+
   it.runIf(hasPython)('differs only by dropping header names with "_"', async () => {
     const [ours, theirs] = await both(
       'GET / HTTP/1.1\r\nX_User: forged\r\nConnection: close\r\n\r\n',

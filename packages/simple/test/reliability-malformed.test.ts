@@ -274,3 +274,48 @@ describe('protocol upgrades (RFC 9110 §7.8)', () => {
     expect(calls.paths).toEqual(['/', '/', '/']);
   });
 });
+
+describe('CONNECT (RFC 9110 §9.3.6)', () => {
+  // As in Python's server, CONNECT goes to the application like any method. No tunnel is
+  // opened: the answer is the last thing on the connection, and nothing sent after the head
+  // is ever run, however it arrives.
+  const CONNECT = 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n';
+
+  it('goes to the application once, then the connection closes', async () => {
+    const { port, calls } = await countingServer();
+    for (const mode of MODES) {
+      const result = await send(port, CONNECT + SMUGGLED, mode);
+      const text = result.bytes.toString('latin1');
+      expect(statusLines(result.bytes), mode).toEqual(['HTTP/1.1 200 OK']);
+      expect(text, mode).toMatch(/\r\nConnection: close\r\n/);
+      expect(text.endsWith('\r\n\r\nok'), mode).toBe(true);
+      expect(result.closed, mode).toBe(true);
+    }
+    expect(calls.paths).toEqual(['example.com:443', 'example.com:443', 'example.com:443']);
+    expect(calls.close).toBe(3);
+  });
+
+  it('gets the error page when the application fails, and the server stays up', async () => {
+    const { port, errors } = await countingServer({}, (environ, startResponse) => {
+      if (environ.REQUEST_METHOD === 'CONNECT') throw new Error('no tunnels here');
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [Buffer.from('ok')];
+    });
+    const result = await send(port, CONNECT);
+    expect(statusLines(result.bytes)).toEqual(['HTTP/1.1 500 Internal Server Error']);
+    expect(result.bytes.toString('latin1')).not.toMatch(/no tunnels here/);
+    expect(result.closed).toBe(true);
+    expect(errors.text).toMatch(/no tunnels here/);
+    await expectServing(port);
+  });
+
+  it.each([
+    'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nContent-Length: 3\r\n\r\nabc',
+    'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+  ])('refuses %j with 400: a CONNECT request has no content', async (raw) => {
+    const { port, calls } = await countingServer();
+    for (const mode of MODES) expectRefused(await send(port, raw + SMUGGLED, mode), mode, [400]);
+    expect(calls.app).toBe(0);
+    await expectServing(port);
+  });
+});
