@@ -57,7 +57,7 @@ describe('the packed packages', () => {
     expect(rootManifest.repository.url).toMatch(/^git\+https:\/\/.+\.git$/);
   });
 
-  it('ship only dist, src, README and LICENSE, with workspace ranges resolved', async () => {
+  it('ship only dist, src (and a bin), README and LICENSE, with workspace ranges resolved', async () => {
     for (const name of packages) {
       const dir = join(consumer, 'node_modules', '@wsgi', name);
       const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as {
@@ -70,7 +70,10 @@ describe('the packed packages', () => {
       // One repository for all, each package pointing at its own folder in it.
       expect(manifest.repository).toEqual({ ...rootRepository, directory: `packages/${name}` });
       const entries = (await readdir(dir)).sort();
-      expect(entries).toEqual(['LICENSE', 'README.md', 'dist', 'package.json', 'src']);
+      const expected = ['LICENSE', 'README.md', 'dist', 'package.json', 'src'];
+      // @wsgi/simple's command has a fixed entry point in bin/.
+      if (name === 'simple') expected.push('bin');
+      expect(entries).toEqual(expected.sort());
     }
   });
 
@@ -101,6 +104,12 @@ describe('the packed packages', () => {
       validated: 'Hello world!\n',
       fetch: 'Hello world!\n',
     });
+  });
+
+  it('install the wsgi-serve command, which runs from the tarball', async () => {
+    const { stdout } = await run(join(consumer, 'node_modules', '.bin', 'wsgi-serve'), ['--help']);
+    expect(stdout).toMatch(/^usage: wsgi-serve /m);
+    expect(stdout).toContain('--max-body-size');
   });
 
   it('type-check against the public types under strict', async () => {
