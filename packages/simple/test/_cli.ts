@@ -7,8 +7,8 @@ import type { ChildProcess } from 'node:child_process';
 import { get } from 'node:http';
 import { join } from 'node:path';
 
-/** The built command, as npm would run it. */
-export const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
+/** The command, as npm links it (bin/wsgi-serve.js, which loads the built dist/cli.js). */
+export const CLI = join(import.meta.dirname, '..', 'bin', 'wsgi-serve.js');
 /** The working directory of the children: the application modules. */
 export const FIXTURES = join(import.meta.dirname, 'fixtures');
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -172,13 +172,14 @@ describe('wsgi-serve', () => {
     }
   });
 
-  it('has a shebang and is the package bin', { timeout: 30_000 }, async () => {
+  it('has a shebang, is executable and is the package bin', { timeout: 30_000 }, async () => {
     expect((await readFile(CLI, 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect((await stat(CLI)).mode & 0o111).toBe(0o111);
     const pkg = JSON.parse(
       await readFile(join(import.meta.dirname, '..', 'package.json'), 'utf8'),
     ) as {
       bin: Record<string, string>;
     };
-    expect(pkg.bin['wsgi-serve']).toBe('./dist/cli.js');
+    expect(join(import.meta.dirname, '..', pkg.bin['wsgi-serve'] ?? '')).toBe(CLI);
   });
 });
