@@ -101,12 +101,12 @@ const POSITIVE = new Set<string>([
 
 function checkNumber(name: NumericKey, value: unknown): number {
   if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new TypeError(`makeServer(): option ${name} must be a number, got ${typeof value}`);
+    throw new TypeError(`option ${name} must be a number, got ${typeof value}`);
   }
   const infinite = value === Infinity && MAY_BE_INFINITE.has(name);
   if (!infinite && (!Number.isSafeInteger(value) || value < (POSITIVE.has(name) ? 1 : 0))) {
     throw new RangeError(
-      `makeServer(): option ${name} must be a ${POSITIVE.has(name) ? 'positive' : 'non-negative'} integer, got ${String(value)}`,
+      `option ${name} must be a ${POSITIVE.has(name) ? 'positive' : 'non-negative'} integer, got ${String(value)}`,
     );
   }
   return value;
@@ -120,7 +120,7 @@ function checkRequestLine(resolved: ResolvedOptions, given: boolean): void {
   if (resolved.maxRequestLineSize <= resolved.maxHeaderSize) return;
   if (given) {
     throw new TypeError(
-      `makeServer(): option maxRequestLineSize (${String(resolved.maxRequestLineSize)}) must not exceed maxHeaderSize (${String(resolved.maxHeaderSize)})`,
+      `option maxRequestLineSize (${String(resolved.maxRequestLineSize)}) must not exceed maxHeaderSize (${String(resolved.maxHeaderSize)})`,
     );
   }
   resolved.maxRequestLineSize = resolved.maxHeaderSize;
@@ -136,32 +136,32 @@ function checkRequestLine(resolved: ResolvedOptions, given: boolean): void {
 export function resolveOptions(options: ServerOptions | undefined): ResolvedOptions {
   if (options === undefined) return { ...DEFAULT_OPTIONS };
   if (typeof options !== 'object' || (options as unknown) === null) {
-    throw new TypeError('makeServer(): options must be an object');
+    throw new TypeError('options must be an object');
   }
   const resolved: ResolvedOptions = { ...DEFAULT_OPTIONS };
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined) continue;
     if (name === 'quiet') {
       if (typeof value !== 'boolean')
-        throw new TypeError('makeServer(): option quiet must be a boolean');
+        throw new TypeError('option quiet must be a boolean');
       resolved.quiet = value;
     } else if (name === 'handlerClass') {
       if (typeof value !== 'function')
-        throw new TypeError('makeServer(): option handlerClass must be a class');
+        throw new TypeError('option handlerClass must be a class');
       resolved.handlerClass = value as typeof WSGIRequestHandler;
     } else if (name === 'errors') {
       resolved.errors = toErrorStream(value as ErrorSink);
     } else if (name === 'scriptName') {
       if (typeof value !== 'string' || !/^(?:\/[^?#]*[^/?#])?$/.test(value)) {
         throw new TypeError(
-          "makeServer(): option scriptName must be '' or a path starting with / and not ending with /",
+          "option scriptName must be '' or a path starting with / and not ending with /",
         );
       }
       resolved.scriptName = value;
     } else if (Object.hasOwn(DEFAULT_OPTIONS, name)) {
       resolved[name as NumericKey] = checkNumber(name as NumericKey, value);
     } else {
-      throw new TypeError(`makeServer(): unknown option ${JSON.stringify(name)}`);
+      throw new TypeError(`unknown option ${JSON.stringify(name)}`);
     }
   }
   checkRequestLine(resolved, options.maxRequestLineSize !== undefined);
