@@ -142,12 +142,10 @@ export function resolveOptions(options: ServerOptions | undefined): ResolvedOpti
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined) continue;
     if (name === 'quiet') {
-      if (typeof value !== 'boolean')
-        throw new TypeError('option quiet must be a boolean');
+      if (typeof value !== 'boolean') throw new TypeError('option quiet must be a boolean');
       resolved.quiet = value;
     } else if (name === 'handlerClass') {
-      if (typeof value !== 'function')
-        throw new TypeError('option handlerClass must be a class');
+      if (typeof value !== 'function') throw new TypeError('option handlerClass must be a class');
       resolved.handlerClass = value as typeof WSGIRequestHandler;
     } else if (name === 'errors') {
       resolved.errors = toErrorStream(value as ErrorSink);
