@@ -7,18 +7,22 @@ import { ServerResponse } from 'node:http';
 import type { IncomingMessage, RequestListener } from 'node:http';
 import type { Socket } from 'node:net';
 
+import { unfinished } from './_pipeline.ts';
 import { lingeringClose } from './_streams.ts';
 
 /**
  * Answers a `CONNECT` request (RFC 9110 §9.3.6) through `listener`, like any other method, as
  * Python's server does: the application sees `REQUEST_METHOD` `CONNECT` and the authority as
  * `PATH_INFO`. No tunnel is opened, so the connection closes after the answer, with a lingering
- * close (what the client sends meanwhile is dropped).
+ * close. A `CONNECT` pipelined behind other requests is answered after them, and not at all if
+ * one of those answers closed the connection.
  *
  * `node:http` gives such a request its socket and stops watching it, so the socket gets an error
- * handler and an idle `timeout` (ms, 0 for none) here. A `CONNECT` request has no content
- * (RFC 9110 §9.3.6; one that declares some gets 400, see `refusal()`): `wsgi.input` is empty,
- * and what the client sends after the head is never read as HTTP.
+ * handler and an idle `timeout` (ms, 0 for none) here, and is read from at once: what the client
+ * sends after the head is dropped, never parsed, and its end is seen (a client that ends its side
+ * before the answer is complete has gone, as `node:http` takes it for other requests). A
+ * `CONNECT` request has no content (one that declares some gets 400, see `refusal()`), so
+ * `wsgi.input` is empty.
  */
 export function answerConnect(
   req: IncomingMessage,
@@ -29,19 +33,36 @@ export function answerConnect(
   socket.on('error', () => {
     socket.destroy();
   });
-  if (timeout > 0) {
-    socket.setTimeout(timeout, () => {
-      socket.destroy();
+  socket.resume();
+  const answer = (): void => {
+    if (timeout > 0) {
+      socket.setTimeout(timeout, () => {
+        socket.destroy();
+      });
+    }
+    req.push(null);
+    req.complete = true;
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    // RFC 9110 §9.3.6: a 2xx answer to CONNECT has no framing, so a body of unknown length is
+    // sent as it is and ends with the connection, never chunked.
+    res.useChunkedEncodingByDefault = false;
+    res.assignSocket(socket);
+    socket.once('end', () => {
+      if (!res.writableFinished) socket.destroy();
     });
+    res.once('finish', () => {
+      lingeringClose(socket);
+    });
+    listener(req, res);
+  };
+  const earlier = unfinished(socket);
+  if (earlier === undefined) {
+    answer();
+    return;
   }
-  req.push(null);
-  req.complete = true;
-  const res = new ServerResponse(req);
-  res.shouldKeepAlive = false;
-  res.assignSocket(socket);
-  res.once('finish', () => {
-    socket.resume();
-    lingeringClose(socket);
+  earlier.once('close', () => {
+    if (socket.destroyed || socket.writableEnded || socket.readableEnded) socket.destroy();
+    else answer();
   });
-  listener(req, res);
 }

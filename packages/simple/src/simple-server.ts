@@ -13,6 +13,7 @@ import type { Application } from '@wsgi/util';
 
 import { answerConnect } from './_connect.ts';
 import { discardRest } from './_input.ts';
+import { follow } from './_pipeline.ts';
 import { resolveOptions } from './_options.ts';
 import type { ResolvedOptions, ServerOptions } from './_options.ts';
 import { WSGIRequestHandler } from './request-handler.ts';
@@ -63,14 +64,12 @@ export function createRequestListener(server: WSGIServer): RequestListener {
       done();
     }
   };
-  // The response each connection is answering, in order, and how many it was asked for.
-  const latest = new WeakMap<Socket, ServerResponse>();
+  // How many requests each connection was asked.
   const counts = new WeakMap<Socket, number>();
   const maxRequests = server.options.maxRequestsPerSocket;
   return (req: IncomingMessage, res: ServerResponse): void => {
     const socket = req.socket;
-    const previous = latest.get(socket);
-    latest.set(socket, res);
+    const previous = follow(socket, res);
     // No protocol upgrades here (RFC 9110 §7.8): the request is answered as HTTP/1.1, then the
     // connection closes, since node:http may already have taken the bytes after its head as the
     // new protocol's and would drop them, or read them as requests, depending on how they came.

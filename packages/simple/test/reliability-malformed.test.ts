@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import type { Application } from '@wsgi/util';
 
-import { teardown } from './_http.ts';
+import { connect, sleep, teardown, waitFor } from './_http.ts';
 import { countingServer, expectRefused, expectServing, MODES, send, statusLines } from './_raw.ts';
 
 afterEach(teardown);
@@ -307,6 +307,62 @@ describe('CONNECT (RFC 9110 §9.3.6)', () => {
     expect(result.closed).toBe(true);
     expect(errors.text).toMatch(/no tunnels here/);
     await expectServing(port);
+  });
+
+  it('is answered after the requests pipelined before it, and the server stays up', async () => {
+    const { port, calls } = await countingServer({}, async (environ, startResponse) => {
+      if (environ.PATH_INFO === '/slow') await sleep(200);
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [Buffer.from(environ.REQUEST_METHOD)];
+    });
+    const slow = 'GET /slow HTTP/1.1\r\nHost: x\r\n\r\n';
+    const result = await send(port, slow + slow + CONNECT + SMUGGLED);
+    expect(statusLines(result.bytes)).toEqual(Array(3).fill('HTTP/1.1 200 OK'));
+    expect(result.bytes.toString('latin1').endsWith('\r\n\r\nCONNECT')).toBe(true);
+    expect(result.closed).toBe(true);
+    // Behind a response that closed the connection, it is not answered at all.
+    const closing = 'GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+    expect(statusLines((await send(port, closing + CONNECT)).bytes)).toHaveLength(1);
+    expect(calls.paths).toEqual(['/slow', '/slow', 'example.com:443', '/slow']);
+    await expectServing(port);
+  });
+
+  it('sees the client go: its end aborts the signal and closes the connection', async () => {
+    let aborted = false;
+    const { port, server } = await countingServer({}, async (environ, startResponse) => {
+      const signal = environ['wsgi_simple.signal'] as AbortSignal;
+      await new Promise<void>((resolve) => {
+        signal.addEventListener('abort', () => {
+          aborted = true;
+          resolve();
+        });
+        setTimeout(resolve, 5000).unref();
+      });
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [Buffer.from('late')];
+    });
+    const socket = await connect(port);
+    socket.write(CONNECT);
+    await sleep(100);
+    socket.end();
+    await waitFor(() => aborted, 2000);
+    const started = Date.now();
+    await server.close();
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('sends a body of unknown length as it is, not chunked (no framing in a 2xx answer)', async () => {
+    const { port } = await countingServer({}, (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (function* parts() {
+        yield Buffer.from('one,');
+        yield Buffer.from('two');
+      })();
+    });
+    const text = (await send(port, CONNECT)).bytes.toString('latin1');
+    expect(text).not.toMatch(/transfer-encoding/i);
+    expect(text).not.toMatch(/content-length/i);
+    expect(text.endsWith('\r\n\r\none,two')).toBe(true);
   });
 
   it.each([
