@@ -12,14 +12,25 @@ import { FileWrapper } from '@wsgi/util';
 import { destroyedError } from './_streams.ts';
 
 /**
- * Each of the two buffers holds this much (or the application's block size, if larger, up to
- * {@link MAX_BLOCK}; or the whole file, if smaller): big reads mean few syscalls, and reusing
- * the buffers means no fresh memory to allocate, zero or page in per block. On loopback a
- * 512 MiB download went at 2.1 GB/s with 1 MiB, 2.4 with 2 MiB and 2.6–2.7 with 4 or 8 MiB
- * (`pnpm bench`, scenario `download`): 4 MiB, so 8 MiB per large download in flight.
+ * Each of the two buffers starts at this size (or the application's block size, if larger, up
+ * to {@link MAX_BLOCK}; or the file's size, if smaller): big reads mean few syscalls, and
+ * reusing the buffers means no fresh memory to allocate, zero or page in per block.
  */
-const BLOCK = 4 * 1024 * 1024;
+const BLOCK = 1024 * 1024;
+/**
+ * What the buffers grow to while the client keeps up. On loopback a 512 MiB download went at
+ * 2.1 GB/s with 1 MiB, 2.4 with 2 MiB and 2.6–2.7 with 4 or 8 MiB (`pnpm bench`, scenario
+ * `download`). A slow client keeps the 1 MiB ones: 2 MiB held per download, not 8.
+ */
+const FAST_BLOCK = 4 * 1024 * 1024;
 const MAX_BLOCK = 8 * 1024 * 1024;
+/**
+ * How many bytes in a row must have been sent by the time the next block is read, for the
+ * buffers to grow: more than the kernel's socket buffers take from a client that reads nothing.
+ */
+const GROW_AFTER = 16 * 1024 * 1024;
+/** The least a buffer holds for a file whose size is unknown, 0 (`/proc`) or that may grow. */
+const MIN_BLOCK = 64 * 1024;
 
 /** A real file behind a body: a descriptor or a `FileHandle`, else `undefined`. */
 export function realFileOf(body: unknown): number | FileHandle | undefined {
@@ -81,9 +92,10 @@ function written(out: Writable, chunk: Buffer): Promise<void> {
 /**
  * Copies `file` from its current position to `out`, at most `limit` bytes. Two buffers take
  * turns: one is read into while the other is being sent, and a buffer is refilled only once
- * `out` is done with it, so memory stays at two blocks and a slow client slows the reads.
- * `onChunk` counts each chunk before it is written. The file is left open (the body's
- * `close()` closes it).
+ * `out` is done with it, so memory stays at two blocks and a slow client slows the reads. The
+ * blocks grow from {@link BLOCK} to {@link FAST_BLOCK} while each send is done by the time the
+ * next block is read, and shrink back after one that is not. `onChunk` counts each chunk before
+ * it is written. The file is left open (the body's `close()` closes it).
  */
 export async function streamFile(
   file: number | FileHandle,
@@ -94,29 +106,50 @@ export async function streamFile(
 ): Promise<void> {
   const fd = descriptor(file);
   if (limit <= 0 || fd < 0) return;
-  const size = Math.min(
-    Math.max(blockSize, BLOCK),
-    MAX_BLOCK,
-    limit,
-    Math.max(await sizeOf(fd), 1),
-  );
-  const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)] as const;
+  const known = await sizeOf(fd);
+  const fit = (block: number): number =>
+    Math.max(1, Math.min(block, limit, Math.max(known > 0 ? known : Infinity, MIN_BLOCK)));
+  const base = fit(Math.min(Math.max(blockSize, BLOCK), MAX_BLOCK));
+  const fast = Math.max(base, fit(FAST_BLOCK));
+  const buffers: Buffer[] = [];
+  let target = base;
+  let streak = 0;
   let turn = 0;
   let sending: Promise<void> | undefined;
+  // Sends started and sends done (equal when the last send is done), and the last one's size.
+  let started = 0;
+  let done = 0;
+  let inFlight = 0;
   let left = limit;
   try {
     while (left > 0) {
-      const buffer = buffers[turn] as Buffer;
-      const count = await readInto(fd, buffer, Math.min(size, left));
+      let buffer = buffers[turn];
+      // This buffer is free: its last send was waited for before the other one was sent.
+      if (buffer?.length !== target) {
+        buffer = Buffer.allocUnsafe(target);
+        buffers[turn] = buffer;
+      }
+      const count = await readInto(fd, buffer, Math.min(buffer.length, left));
       if (count === 0) break;
-      // The other buffer must be sent before this one goes: the order of the bytes.
-      if (sending !== undefined) await sending;
+      if (sending !== undefined) {
+        streak = done === started ? streak + inFlight : 0;
+        target = streak >= GROW_AFTER ? fast : base;
+        // The other buffer must be sent before this one goes: the order of the bytes.
+        await sending;
+      }
       if (out.destroyed || out.writableEnded) throw out.errored ?? destroyedError();
       left -= count;
       onChunk(count);
+      started += 1;
+      inFlight = count;
       sending = written(out, count === buffer.length ? buffer : buffer.subarray(0, count));
       // Seen as handled at once; awaited before the buffers are reused or the loop ends.
-      sending.catch(() => undefined);
+      sending.then(
+        () => {
+          done += 1;
+        },
+        () => undefined,
+      );
       turn ^= 1;
     }
   } finally {

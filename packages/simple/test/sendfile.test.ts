@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bytes, exchange, serve, teardown, waitFor } from './_http.ts';
+import { bytes, connect, exchange, readUntil, serve, sleep, teardown, waitFor } from './_http.ts';
 
 const MiB = 1024 * 1024;
 const SIZE = 200 * MiB;
@@ -143,7 +143,58 @@ describe('FileWrapper bodies (sendfile)', () => {
   );
 });
 
+describe('FileWrapper bodies to slow clients', () => {
+  it(
+    'hold small buffers for clients that stop reading (they grow only for clients that keep up)',
+    { timeout: 60_000 },
+    async () => {
+      await reset();
+      const readers = await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          const socket = await connect(port);
+          socket.write('GET /fd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+          // Reads one chunk, then nothing more: the kernel's socket buffers fill and stay full.
+          await new Promise<void>((resolve) => {
+            socket.once('data', () => {
+              socket.pause();
+              resolve();
+            });
+          });
+          return socket;
+        }),
+      );
+      await sleep(1500);
+      const { baseline, peak } = await getJson('/stats');
+      for (const socket of readers) socket.destroy();
+      // Two 1 MiB buffers each: about 32 MiB; two 4 MiB ones would hold about 128 MiB.
+      expect(peak - baseline).toBeLessThan(72 * MiB);
+    },
+  );
+});
+
 describe('FileWrapper bodies in-process', () => {
+  it.runIf(process.platform === 'linux')(
+    'sends a file that reports size 0 (/proc) in full blocks, not a byte at a time',
+    async () => {
+      const { port: p } = await serve(async (environ, startResponse) => {
+        startResponse('200 OK', [['Content-Type', 'text/plain']]);
+        const wrap = environ['wsgi.file_wrapper'];
+        if (wrap === undefined) throw new Error('no wsgi.file_wrapper');
+        return wrap(await open('/proc/self/status'));
+      });
+      const socket = await connect(p);
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      const { bytes: received, closed } = await readUntil(socket, () => false, 5000);
+      expect(closed).toBe(true);
+      const text = received.toString('latin1');
+      const body = text.slice(text.indexOf('\r\n\r\n') + 4);
+      // Chunked (no Content-Length): one chunk of the whole file, then the last chunk.
+      expect(body).toMatch(/^[0-9a-f]+\r\nName:/);
+      expect(body.match(/\r\n[0-9a-f]+\r\n/g)).toHaveLength(1);
+      expect(body.endsWith('\r\n0\r\n\r\n')).toBe(true);
+    },
+  );
+
   it('sends the file from its current position, no more than Content-Length, and closes it', async () => {
     const path = join(dir, 'small.txt');
     await writeFile(path, 'skip:0123456789');
