@@ -30,31 +30,37 @@ export function answerConnect(
   listener: RequestListener,
   timeout: number,
 ): void {
+  // node:http took its own timeout and end listeners off the socket; the requests still
+  // answered ahead of this one need them as much as this one does.
+  let res: ServerResponse | undefined;
   socket.on('error', () => {
     socket.destroy();
   });
+  socket.once('end', () => {
+    if (res?.writableFinished !== true) socket.destroy();
+  });
+  if (timeout > 0) {
+    socket.setTimeout(timeout, () => {
+      socket.destroy();
+    });
+  }
   socket.resume();
   const answer = (): void => {
-    if (timeout > 0) {
-      socket.setTimeout(timeout, () => {
-        socket.destroy();
-      });
-    }
+    // node:http may have set its keep-alive timeout after the response before this one.
+    if (timeout > 0) socket.setTimeout(timeout);
     req.push(null);
     req.complete = true;
-    const res = new ServerResponse(req);
-    res.shouldKeepAlive = false;
+    const response = new ServerResponse(req);
+    res = response;
+    response.shouldKeepAlive = false;
     // RFC 9110 §9.3.6: a 2xx answer to CONNECT has no framing, so a body of unknown length is
     // sent as it is and ends with the connection, never chunked.
-    res.useChunkedEncodingByDefault = false;
-    res.assignSocket(socket);
-    socket.once('end', () => {
-      if (!res.writableFinished) socket.destroy();
-    });
-    res.once('finish', () => {
+    response.useChunkedEncodingByDefault = false;
+    response.assignSocket(socket);
+    response.once('finish', () => {
       lingeringClose(socket);
     });
-    listener(req, res);
+    listener(req, response);
   };
   const earlier = unfinished(socket);
   if (earlier === undefined) {

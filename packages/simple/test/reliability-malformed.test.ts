@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import type { Application } from '@wsgi/util';
 
-import { connect, sleep, teardown, waitFor } from './_http.ts';
+import { connect, connectionCount, sleep, teardown, waitFor } from './_http.ts';
 import { countingServer, expectRefused, expectServing, MODES, send, statusLines } from './_raw.ts';
 
 afterEach(teardown);
@@ -325,6 +325,27 @@ describe('CONNECT (RFC 9110 §9.3.6)', () => {
     expect(statusLines((await send(port, closing + CONNECT)).bytes)).toHaveLength(1);
     expect(calls.paths).toEqual(['/slow', '/slow', 'example.com:443', '/slow']);
     await expectServing(port);
+  });
+
+  it('keeps the idle timeout for the responses ahead of it', async () => {
+    const big = Buffer.alloc(32 * 1024 * 1024, 0x61);
+    const { port, server } = await countingServer({ timeout: 300 }, (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Length', String(big.length)]]);
+      return [big];
+    });
+    const socket = await connect(port);
+    // The client never reads: the 32 MiB answer stalls, and only the timeout ends it.
+    socket.pause();
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n' + CONNECT);
+    await sleep(100);
+    expect(await connectionCount(server)).toBe(1);
+    let open = 1;
+    for (let i = 0; i < 60 && open > 0; i += 1) {
+      await sleep(50);
+      open = await connectionCount(server);
+    }
+    expect(open).toBe(0);
+    socket.destroy();
   });
 
   it('sees the client go: its end aborts the signal and closes the connection', async () => {
