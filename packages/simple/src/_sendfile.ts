@@ -29,8 +29,17 @@ const MAX_BLOCK = 8 * 1024 * 1024;
  * buffers to grow: more than the kernel's socket buffers take from a client that reads nothing.
  */
 const GROW_AFTER = 16 * 1024 * 1024;
-/** The least a buffer holds for a file whose size is unknown, 0 (`/proc`) or that may grow. */
-const MIN_BLOCK = 64 * 1024;
+/**
+ * How many sends in a row must still be going when the next block is read, for grown buffers to
+ * shrink back: with 4 MiB blocks a send often outlasts a read, and shrinking at the first one
+ * would reallocate every few blocks.
+ */
+const SHRINK_AFTER = 3;
+/**
+ * The least a buffer holds (`FileWrapper`'s default block size), for a file whose size is 0
+ * (`/proc`), tiny, or that grows while it is sent.
+ */
+const MIN_BLOCK = 8192;
 
 /** A real file behind a body: a descriptor or a `FileHandle`, else `undefined`. */
 export function realFileOf(body: unknown): number | FileHandle | undefined {
@@ -93,8 +102,9 @@ function written(out: Writable, chunk: Buffer): Promise<void> {
  * Copies `file` from its current position to `out`, at most `limit` bytes. Two buffers take
  * turns: one is read into while the other is being sent, and a buffer is refilled only once
  * `out` is done with it, so memory stays at two blocks and a slow client slows the reads. The
- * blocks grow from {@link BLOCK} to {@link FAST_BLOCK} while each send is done by the time the
- * next block is read, and shrink back after one that is not. `onChunk` counts each chunk before
+ * blocks grow from {@link BLOCK} to {@link FAST_BLOCK} once {@link GROW_AFTER} bytes in a row
+ * were sent by the time the next block was read, and shrink back after {@link SHRINK_AFTER}
+ * sends in a row that were not (a client that stops reading then holds its two blocks). `onChunk` counts each chunk before
  * it is written. The file is left open (the body's `close()` closes it).
  */
 export async function streamFile(
@@ -113,7 +123,9 @@ export async function streamFile(
   const fast = Math.max(base, fit(FAST_BLOCK));
   const buffers: Buffer[] = [];
   let target = base;
-  let streak = 0;
+  // Bytes in a row, and sends in a row, that were done or still going when the next block was read.
+  let fastBytes = 0;
+  let slowSends = 0;
   let turn = 0;
   let sending: Promise<void> | undefined;
   // Sends started and sends done (equal when the last send is done), and the last one's size.
@@ -132,8 +144,15 @@ export async function streamFile(
       const count = await readInto(fd, buffer, Math.min(buffer.length, left));
       if (count === 0) break;
       if (sending !== undefined) {
-        streak = done === started ? streak + inFlight : 0;
-        target = streak >= GROW_AFTER ? fast : base;
+        if (done === started) {
+          fastBytes += inFlight;
+          slowSends = 0;
+        } else {
+          fastBytes = 0;
+          slowSends += 1;
+        }
+        if (fastBytes >= GROW_AFTER) target = fast;
+        else if (slowSends >= SHRINK_AFTER) target = base;
         // The other buffer must be sent before this one goes: the order of the bytes.
         await sending;
       }
