@@ -7,7 +7,7 @@ import { ServerResponse } from 'node:http';
 import type { IncomingMessage, RequestListener } from 'node:http';
 import type { Socket } from 'node:net';
 
-import { unfinished } from './_pipeline.ts';
+import { afterEarlier } from './_pipeline.ts';
 import { lingeringClose } from './_streams.ts';
 
 /**
@@ -62,13 +62,8 @@ export function answerConnect(
     });
     listener(req, response);
   };
-  const earlier = unfinished(socket);
-  if (earlier === undefined) {
-    answer();
-    return;
-  }
-  earlier.once('close', () => {
-    if (socket.destroyed || socket.writableEnded || socket.readableEnded) socket.destroy();
-    else answer();
+  // A client that ended its side meanwhile has had its socket destroyed (above).
+  afterEarlier(socket, answer, () => {
+    socket.destroy();
   });
 }

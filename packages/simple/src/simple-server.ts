@@ -13,10 +13,13 @@ import type { Application } from '@wsgi/util';
 
 import { answerConnect } from './_connect.ts';
 import { discardRest } from './_input.ts';
-import { follow } from './_pipeline.ts';
+import { afterEarlier, follow } from './_pipeline.ts';
 import { resolveOptions } from './_options.ts';
 import type { ResolvedOptions, ServerOptions } from './_options.ts';
 import { WSGIRequestHandler } from './request-handler.ts';
+
+/** What a pipelined request dropped after an answer that closed its connection does. */
+const NOTHING = (): void => undefined;
 
 /** How long `SERVER_NAME`'s reverse lookup may take before the address is used instead. */
 const NAME_LOOKUP_MS = 1000;
@@ -69,7 +72,6 @@ export function createRequestListener(server: WSGIServer): RequestListener {
   const maxRequests = server.options.maxRequestsPerSocket;
   return (req: IncomingMessage, res: ServerResponse): void => {
     const socket = req.socket;
-    const previous = follow(socket, res);
     // No protocol upgrades here (RFC 9110 §7.8): the request is answered as HTTP/1.1, then the
     // connection closes, since node:http may already have taken the bytes after its head as the
     // new protocol's and would drop them, or read them as requests, depending on how they came.
@@ -81,16 +83,17 @@ export function createRequestListener(server: WSGIServer): RequestListener {
       counts.set(socket, count);
       if (count >= maxRequests) res.shouldKeepAlive = false;
     }
-    // RFC 9112 §9.6: after a response that closes the connection, no further request on it is
-    // processed. A pipelined request waits until the one before it is answered, and is dropped
-    // if that answer ended the connection (a refusal, an unread body, shutting down).
-    const start = (): void => {
-      if (!socket.destroyed && !socket.writableEnded) run(req, res);
-    };
-    // `destroyed` is set when a response emits `close`, after node:http has ended a connection
-    // whose response said "close" (`writableFinished` is too early: it holds once written).
-    if (previous === undefined || previous.destroyed) start();
-    else previous.once('close', start);
+    // A pipelined request waits until the one before it is answered, and is dropped if that
+    // answer ended the connection (a refusal, an unread body, shutting down). The earlier
+    // response is looked up before this one is recorded as the newest.
+    afterEarlier(
+      socket,
+      () => {
+        run(req, res);
+      },
+      NOTHING,
+    );
+    follow(socket, res);
   };
 }
 
